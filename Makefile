@@ -1,0 +1,42 @@
+# The project's driver. Not copied into the kernel tree.
+#
+#   make run      set up, build and boot the rust kernel in every QEMU setup
+#                 with the DMA workload (CONFIG=c for the C baseline)
+#   make check    host tests and KUnit on both kernels in all setups
+#
+# Both commands set up what is missing first (scripts/setup.sh).
+
+CONFIG ?= rust
+
+.PHONY: all setup overlay build build-c build-rust run check host-test clean distclean
+
+all: run
+
+setup:
+	bash scripts/setup.sh
+
+overlay: setup
+	bash scripts/overlay.sh
+
+build: overlay
+	bash scripts/build.sh $(CONFIG)
+
+build-c build-rust: overlay
+	bash scripts/build.sh $(@:build-%=%)
+
+run:
+	CONFIG=$(CONFIG) bash scripts/run.sh
+
+check:
+	bash scripts/check.sh
+
+host-test:
+	cargo test --manifest-path tools/testing/dma/Cargo.toml
+
+# Drop the build directories and logs; keep the kernel source and toolchain.
+clean:
+	rm -rf build/c build/rust build/logs build/img build/overlay-stage
+
+# Drop everything under build/, kernel source included.
+distclean:
+	rm -rf build tools/testing/dma/target

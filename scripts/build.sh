@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Configure and build one kernel configuration ("c" or "rust") with kunit.py,
+# in its own O= directory build/<config>. Incremental: kunit.py reconfigures
+# only when the merged kunitconfig changed, and make rebuilds what is stale.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/env.sh"
+
+cfg=${1:?usage: build.sh c|rust}
+case "$cfg" in c|rust) ;; *) echo "build: unknown configuration '$cfg' (c or rust)" >&2; exit 2 ;; esac
+kcfg=$KSRC/tools/testing/kunit/configs
+mkdir -p "$BUILD/$cfg" "$BUILD/logs"
+log=$BUILD/logs/build-$cfg.log
+start=$(date +%s)
+echo "build: $cfg kernel in build/$cfg (log: build/logs/build-$cfg.log)"
+if ! python3 "$KSRC/tools/testing/kunit/kunit.py" build \
+	--build_dir="$BUILD/$cfg" \
+	--kunitconfig="$kcfg/dma_common.config" \
+	--kunitconfig="$kcfg/dma_$cfg.config" \
+	--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_plain.py" \
+	--jobs="$(nproc)" >"$log" 2>&1; then
+	tail -40 "$log" >&2
+	echo "build: $cfg kernel FAILED to build; see build/logs/build-$cfg.log" >&2
+	exit 1
+fi
+echo "build: $cfg kernel ready in $(( $(date +%s) - start )) s"

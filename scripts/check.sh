@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make check`: host tests, then KUnit through kunit.py on both kernels ("c",
+# the baseline, and "rust") in all three QEMU setups, then one summary.
+# Last line: "N passed, N failed". Exit status non-zero on any failure, crash,
+# hang, or expected suite that did not run.
+#
+# CONFIGS and SETUPS narrow the run, e.g. CONFIGS=rust SETUPS=plain.
+# KUNIT_FILTER runs matching suites only (kunit.py's filter_glob), e.g.
+# KUNIT_FILTER='dma_api_coherent.*'; the expected-suite check is then off.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/env.sh"
+export DMA_IMG_DIR=$BUILD/img
+
+configs=${CONFIGS:-c rust}
+setups=${SETUPS:-plain swiotlb iommu}
+timeout=${KUNIT_TIMEOUT:-900}
+logs=$BUILD/logs
+extra=()
+runs=()
+
+bash "$top/scripts/setup.sh" || exit 1
+bash "$top/scripts/overlay.sh" || exit 1
+mkdir -p "$logs"
+
+# Host tests of the pure Rust modules.
+echo "check: host tests (cargo test in tools/testing/dma)"
+cargo test --manifest-path "$top/tools/testing/dma/Cargo.toml" >"$logs/host-tests.log" 2>&1
+host_rc=$?
+read -r hp hf < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' \
+	"$logs/host-tests.log" | awk '{p+=$1; f+=$2} END {print p+0, f+0}')
+if [ "$host_rc" -ne 0 ] && [ "$hf" -eq 0 ]; then
+	echo "check: cargo test failed to run; see build/logs/host-tests.log"
+	hf=1
+fi
+extra+=("--extra" "host-tests:$hp:$hf")
+
+expected=$KSRC/tools/testing/kunit/configs/dma_suites.txt
+filter=()
+if [ -n "${KUNIT_FILTER:-}" ]; then
+	filter=("$KUNIT_FILTER")
+	expected=/dev/null
+fi
+
+for cfg in $configs; do
+	if ! bash "$top/scripts/build.sh" "$cfg"; then
+		extra+=("--extra" "build-$cfg:0:1")
+		continue
+	fi
+	for s in $setups; do
+		log=$logs/kunit-$cfg-$s.log
+		echo "check: KUnit on the $cfg kernel, $s setup (log: build/logs/kunit-$cfg-$s.log)"
+		rm -f "$log"
+		(cd "$KSRC" && python3 tools/testing/kunit/kunit.py exec \
+			--build_dir="$BUILD/$cfg" \
+			--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_$s.py" \
+			--timeout="$timeout" --raw_output=all "${filter[@]}") >"$log" 2>&1
+		runs+=("$cfg/$s=$log")
+	done
+done
+
+python3 "$top/scripts/ktap_summary.py" --kunit-dir "$KSRC/tools/testing/kunit" \
+	--expected "$expected" "${extra[@]}" "${runs[@]}"

@@ -1,0 +1,54 @@
+#!/bin/sh
+# The main DMA workload, run in the guest by `make run`: on each disk, write
+# a random pattern with dd, drop the page cache, read it back through the
+# device and compare checksums. Then report the dma-debug counters.
+# Exit status: 0 when every check passed.
+MB=${MB:-16}
+fail=0
+bytes=0
+
+dd if=/dev/urandom of=/tmp/pattern bs=1M count="$MB" 2>/dev/null
+want=$(sha256sum /tmp/pattern | cut -d' ' -f1)
+
+for dev in /dev/vda /dev/nvme0n1; do
+	name=${dev#/dev/}
+	if [ ! -b "$dev" ]; then
+		echo "  $name: MISSING (no such block device)"
+		fail=1
+		continue
+	fi
+	if ! dd if=/tmp/pattern of="$dev" bs=1M conv=fsync 2>/dev/null; then
+		echo "  $name: write FAILED"
+		fail=1
+		continue
+	fi
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	got=$(dd if="$dev" bs=1M count="$MB" 2>/dev/null | sha256sum | cut -d' ' -f1)
+	bytes=$((bytes + 2 * MB * 1048576))
+	if [ "$got" = "$want" ]; then
+		echo "  $name: wrote and read back $((MB * 1048576)) bytes, checksum match"
+	else
+		echo "  $name: checksum MISMATCH (wrote $want, read $got)"
+		fail=1
+	fi
+done
+
+# e1000e maps its rings and receive buffers when the link goes up.
+for nic in /sys/class/net/eth*; do
+	[ -e "$nic" ] || continue
+	ip link set "${nic##*/}" up && echo "  ${nic##*/}: up ($(cat "$nic/device/uevent" | sed -n 's/^DRIVER=//p'))"
+done
+
+echo "  bytes moved: $bytes"
+d=/sys/kernel/debug/dma-api
+if [ -d "$d" ]; then
+	for c in error_count num_errors nr_total_entries min_free_entries; do
+		echo "  dma-api/$c: $(cat "$d/$c")"
+	done
+	[ "$(cat "$d/error_count")" = 0 ] || { echo "  dma-debug reported errors"; fail=1; }
+else
+	echo "  dma-api/: MISSING (is CONFIG_DMA_API_DEBUG on?)"
+	fail=1
+fi
+exit $fail

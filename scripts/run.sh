@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make run`, the main job: set up, build what is stale, and boot the kernel
+# (CONFIG=rust by default, CONFIG=c for the baseline) in each QEMU setup,
+# running the DMA workload on the virtio-blk and nvme disks.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/env.sh"
+export DMA_IMG_DIR=$BUILD/img
+
+cfg=${CONFIG:-rust}
+setups=${SETUPS:-plain swiotlb iommu}
+bash "$top/scripts/setup.sh" >/dev/null || exit 1
+bash "$top/scripts/overlay.sh" || exit 1
+bash "$top/scripts/build.sh" "$cfg" || exit 1
+
+fail=0
+results=()
+for s in $setups; do
+	echo "== $cfg kernel, $s setup"
+	start=$(date +%s)
+	python3 "$top/scripts/qemu_run.py" --setup "$s" --build-dir "$BUILD/$cfg" \
+		--script "$top/scripts/guest/dma-workload.sh" --append "kunit.enable=0" \
+		--timeout "${RUN_TIMEOUT:-600}" --log "$BUILD/logs/run-$cfg-$s.log"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		results+=("$s: ok ($(( $(date +%s) - start )) s)")
+	else
+		results+=("$s: FAILED (status $rc; console in build/logs/run-$cfg-$s.log)")
+		fail=1
+	fi
+done
+echo "== summary, $cfg kernel"
+printf '  %s\n' "${results[@]}"
+exit $fail

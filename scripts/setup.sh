@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Install the toolchain and fetch the pristine kernel source into build/.
+# Idempotent: every step checks whether it is already done.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/env.sh"
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# 1. Debian packages (bookworm).
+pkgs=(flex bison bc libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils patch rsync)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing Debian packages: ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. rust-src for the machine's stable rustc.
+if [ ! -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
+	say "adding rust-src"
+	rustup component add rust-src
+fi
+
+# 3. bindgen-cli 0.72.1.
+if ! bindgen --version 2>/dev/null | grep -q '0\.72\.1'; then
+	say "installing bindgen-cli 0.72.1"
+	cargo install bindgen-cli --version 0.72.1 --locked -q
+fi
+
+# 4. libclang 18 from PyPI.
+if [ ! -d "$LIBCLANG_PATH" ]; then
+	say "installing libclang 18.1.1 from PyPI"
+	python3 -m pip install -q libclang==18.1.1
+	LIBCLANG_PATH=$(python3 -c 'import clang, os; print(os.path.join(os.path.dirname(clang.__file__), "native"))')
+fi
+[ -d "$LIBCLANG_PATH" ] || { say "libclang not found at $LIBCLANG_PATH"; exit 1; }
+
+# 5. Debian's linux-source-7.2, download only, through a private apt configuration.
+if [ ! -f "$PRISTINE/Makefile" ]; then
+	apt_dir="$BUILD/apt"
+	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$BUILD/dl"
+	cat >"$apt_dir/sources.list" <<EOS
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian forky main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-backports main
+EOS
+	aptopts=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=/dev/null
+		 -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
+		 -o Dir::Etc::preferences=/dev/null -o Dir::Etc::preferencesparts=/dev/null)
+	if ! ls "$BUILD"/dl/linux-source-7.2_*.deb >/dev/null 2>&1; then
+		say "downloading linux-source-7.2 (private apt configuration; nothing is installed)"
+		apt-get -qq "${aptopts[@]}" update
+		(cd "$BUILD/dl" && apt-get -qq "${aptopts[@]}" download linux-source-7.2)
+	fi
+	deb=$(ls "$BUILD"/dl/linux-source-7.2_*.deb | sort -V | tail -1)
+	say "extracting $(basename "$deb")"
+	rm -rf "$BUILD/dl/x" "$PRISTINE.tmp"
+	dpkg-deb -x "$deb" "$BUILD/dl/x"
+	mkdir -p "$PRISTINE.tmp"
+	tar -xf "$BUILD"/dl/x/usr/src/linux-source-7.2.tar.xz -C "$PRISTINE.tmp" --strip-components=1
+	basename "$deb" >"$PRISTINE.tmp/.debian-package"
+	rm -rf "$BUILD/dl/x"
+	mv "$PRISTINE.tmp" "$PRISTINE"
+fi
+say "kernel source: $(make -s -C "$PRISTINE" kernelversion) from $(cat "$PRISTINE/.debian-package")"
+say "toolchain: $(rustc --version), $(bindgen --version 2>&1 | head -1), libclang at $LIBCLANG_PATH"

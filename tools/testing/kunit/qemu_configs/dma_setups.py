@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The QEMU setups of the DMA-mapping tests, in one place. kunit.py loads
+# them through dma_plain.py, dma_swiotlb.py and dma_iommu.py; the project's
+# own runner (scripts/qemu_run.py) imports this file directly, so a test
+# and a workload see the same machine.
+#
+# Disk images live in $DMA_IMG_DIR and are made here when missing.
+
+import os
+from typing import List
+
+SETUPS = {
+	# dma-direct, no IOMMU.
+	'plain': {'args': [], 'cmdline': ''},
+	# every streaming mapping bounces through swiotlb.
+	'swiotlb': {'args': [], 'cmdline': 'swiotlb=force'},
+	# VT-d translates every device's DMA. intel-iommu comes before the
+	# PCI devices, as QEMU wants.
+	'iommu': {'args': ['-device', 'intel-iommu'], 'cmdline': 'intel_iommu=on'},
+}
+
+MEMORY_MB = 1024
+CPUS = 2
+ACCELERATORS = ['tcg']  # KVM guests hang on the project's machines.
+DISK_MB = 64
+KERNEL_PATH = 'arch/x86/boot/bzImage'
+KCONFIG = '''
+CONFIG_SERIAL_8250=y
+CONFIG_SERIAL_8250_CONSOLE=y'''
+
+
+def img_dir() -> str:
+	d = os.environ.get('DMA_IMG_DIR')
+	if not d:
+		raise RuntimeError('DMA_IMG_DIR is not set: the QEMU setups need '
+				   'a directory for their scratch disk images')
+	os.makedirs(d, exist_ok=True)
+	return d
+
+
+def _disk(name: str) -> str:
+	path = os.path.join(img_dir(), name + '.img')
+	if not os.path.exists(path) or os.path.getsize(path) != DISK_MB << 20:
+		with open(path, 'wb') as f:
+			f.truncate(DISK_MB << 20)
+	return path
+
+
+def machine_args(setup: str) -> List[str]:
+	"""QEMU arguments for a setup, without kernel, initrd and accelerator."""
+	s = SETUPS[setup]
+	return ['-machine', 'q35', '-smp', str(CPUS), '-m', str(MEMORY_MB),
+		'-bios', 'qboot.rom'] + s['args'] + [
+		'-device', 'edu',
+		'-device', 'pci-testdev',
+		'-netdev', 'user,id=net0,restrict=on',
+		'-device', 'e1000e,netdev=net0',
+		# virtio uses the DMA API only with VIRTIO_F_ACCESS_PLATFORM.
+		'-drive', 'file=%s,if=none,id=vblk0,format=raw,cache=unsafe' % _disk('virtio-blk'),
+		'-device', 'virtio-blk-pci,drive=vblk0,iommu_platform=on,disable-legacy=on',
+		'-drive', 'file=%s,if=none,id=nvme0,format=raw,cache=unsafe' % _disk('nvme'),
+		'-device', 'nvme,drive=nvme0,serial=dmarust0',
+	]
+
+
+def cmdline(setup: str) -> str:
+	return ' '.join(filter(None, ['console=ttyS0', SETUPS[setup]['cmdline']]))
