@@ -50,6 +50,9 @@ def judge(kp, printer, label, path, expected):
 		failed += 1
 	elif test.status == kp.TestStatus.TEST_CRASHED:
 		problems.append('%s: the kernel crashed or stopped mid-run' % label)
+	if test.status not in (kp.TestStatus.SUCCESS, kp.TestStatus.SKIPPED) and not failed:
+		problems.append('%s: kunit verdict %s' % (label, test.status.name))
+		failed = 1
 	ran = {s.name for s in test.subtests}
 	for suite in expected:
 		if suite not in ran:

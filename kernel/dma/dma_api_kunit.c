@@ -101,10 +101,10 @@ static int edu_dma(struct edu *edu, dma_addr_t addr, u32 off, u32 len,
 	writeq(EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0),
 	       edu->mmio + EDU_REG_DMA_CMD);
 	/* edu finishes a transfer about 100 ms of guest time later. */
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 250; i++) {
 		if (!(readq(edu->mmio + EDU_REG_DMA_CMD) & EDU_CMD_RUN))
 			return 0;
-		msleep(10);
+		msleep(20);
 	}
 	return -ETIMEDOUT;
 }

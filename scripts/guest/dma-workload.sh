@@ -34,10 +34,17 @@ for dev in /dev/vda /dev/nvme0n1; do
 	fi
 done
 
-# e1000e maps its rings and receive buffers when the link goes up.
+# A NIC maps its rings and receive buffers when it goes up (IFF_UP, set
+# through sysfs: the guest has no IP stack).
 for nic in /sys/class/net/eth*; do
 	[ -e "$nic" ] || continue
-	ip link set "${nic##*/}" up && echo "  ${nic##*/}: up ($(cat "$nic/device/uevent" | sed -n 's/^DRIVER=//p'))"
+	drv=$(sed -n 's/^DRIVER=//p' "$nic/device/uevent")
+	if echo $(( $(cat "$nic/flags") | 1 )) >"$nic/flags" && [ $(( $(cat "$nic/flags") & 1 )) = 1 ]; then
+		echo "  ${nic##*/} ($drv): up, receive ring mapped"
+	else
+		echo "  ${nic##*/} ($drv): FAILED to go up"
+		fail=1
+	fi
 done
 
 echo "  bytes moved: $bytes"
