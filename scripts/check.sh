@@ -10,7 +10,6 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
-export DMA_IMG_DIR=$BUILD/img
 
 configs=${CONFIGS:-c rust}
 setups=${SETUPS:-plain swiotlb iommu}

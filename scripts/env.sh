@@ -9,3 +9,4 @@ if [ -z "${LIBCLANG_PATH:-}" ]; then
 	LIBCLANG_PATH=$(python3 -c 'import clang, os; print(os.path.join(os.path.dirname(clang.__file__), "native"))' 2>/dev/null || echo /nonexistent)
 fi
 export LIBCLANG_PATH
+export DMA_IMG_DIR=${DMA_IMG_DIR:-$BUILD/img}

@@ -5,7 +5,6 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
-export DMA_IMG_DIR=$BUILD/img
 
 cfg=${CONFIG:-rust}
 setups=${SETUPS:-plain swiotlb iommu}
