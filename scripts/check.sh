@@ -41,20 +41,35 @@ if [ -n "${KUNIT_FILTER:-}" ]; then
 	expected=/dev/null
 fi
 
+# kunit_exec CONFIG SETUP LOGNAME KERNEL_ARGS [FILTER]: one boot of kunit.py.
+kunit_exec() {
+	local log=$logs/kunit-$3.log args=()
+	[ -n "$4" ] && args+=("--kernel_args=$4")
+	[ -n "${5:-}" ] && args+=("$5")
+	echo "check: KUnit on the $1 kernel, $2 setup${4:+, $4} (log: build/logs/kunit-$3.log)"
+	rm -f "$log"
+	(cd "$KSRC" && python3 tools/testing/kunit/kunit.py exec \
+		--build_dir="$BUILD/$1" \
+		--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_$2.py" \
+		--timeout="$timeout" --raw_output=all "${args[@]}") >"$log" 2>&1
+}
+
+# The dma-debug boot parameters, each in a boot of its own (plain setup).
+boot_args=("dma_debug=off" "dma_debug_entries=1024" "dma_debug_driver=kunit-nonesuch")
+
 for cfg in $configs; do
 	if ! bash "$top/scripts/build.sh" "$cfg"; then
 		extra+=("--extra" "build-$cfg:0:1")
 		continue
 	fi
 	for s in $setups; do
-		log=$logs/kunit-$cfg-$s.log
-		echo "check: KUnit on the $cfg kernel, $s setup (log: build/logs/kunit-$cfg-$s.log)"
-		rm -f "$log"
-		(cd "$KSRC" && python3 tools/testing/kunit/kunit.py exec \
-			--build_dir="$BUILD/$cfg" \
-			--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_$s.py" \
-			--timeout="$timeout" --raw_output=all "${filter[@]}") >"$log" 2>&1
-		runs+=("$cfg/$s=$log")
+		kunit_exec "$cfg" "$s" "$cfg-$s" "" "${filter[@]}"
+		runs+=(--run "$cfg/$s" "$logs/kunit-$cfg-$s.log" -)
+	done
+	[ -n "${KUNIT_FILTER:-}" ] && continue
+	for a in "${boot_args[@]}"; do
+		kunit_exec "$cfg" plain "$cfg-plain-${a%%=*}" "$a" dma_api_debug_boot
+		runs+=(--run "$cfg/plain $a" "$logs/kunit-$cfg-plain-${a%%=*}.log" dma_api_debug_boot)
 	done
 done
 

@@ -82,7 +82,10 @@ def main():
 	ap.add_argument('--expected', required=True, help='file with one expected suite a line')
 	ap.add_argument('--extra', action='append', default=[],
 			help='LABEL:PASSED:FAILED from another runner (host tests, builds)')
-	ap.add_argument('runs', nargs='*', help='LABEL=RAW_LOG')
+	ap.add_argument('--run', nargs=3, action='append', default=[],
+			metavar=('LABEL', 'RAW_LOG', 'SUITES'),
+			help='a KUnit run; SUITES is a comma-separated list of the '
+			     'suites it must run, or - for those of --expected')
 	args = ap.parse_args()
 
 	sys.path.insert(0, args.kunit_dir)
@@ -100,15 +103,15 @@ def main():
 		label, p, f = extra.rsplit(':', 2)
 		total_p += int(p)
 		total_f += int(f)
-		print('  %-16s %d passed, %d failed' % (label, int(p), int(f)))
-	for run in args.runs:
-		label, path = run.split('=', 1)
-		p, f, skips, problems = judge(kp, kunit_printer.null_printer, label, path, expected)
+		print('  %-36s %d passed, %d failed' % (label, int(p), int(f)))
+	for label, path, suites in args.run:
+		want = expected if suites == '-' else suites.split(',')
+		p, f, skips, problems = judge(kp, kunit_printer.null_printer, label, path, want)
 		total_p += p
 		total_f += f
 		all_skips += skips
 		all_problems += problems
-		print('  %-16s %d passed, %d failed, %d skipped' % (label, p, f, len(skips)))
+		print('  %-36s %d passed, %d failed, %d skipped' % (label, p, f, len(skips)))
 	if all_skips:
 		print('Skipped:')
 		for s in all_skips:

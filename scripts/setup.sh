@@ -50,7 +50,8 @@ deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian
 EOS
 	aptopts=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=/dev/null
 		 -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
-		 -o Dir::Etc::preferences=/dev/null -o Dir::Etc::preferencesparts=/dev/null)
+		 -o Dir::Etc::preferences=/dev/null -o Dir::Etc::preferencesparts=/dev/null
+		 -o APT::Sandbox::User=root)
 	if ! ls "$BUILD"/dl/linux-source-7.2_*.deb >/dev/null 2>&1; then
 		say "downloading linux-source-7.2 (private apt configuration; nothing is installed)"
 		apt-get -qq "${aptopts[@]}" update

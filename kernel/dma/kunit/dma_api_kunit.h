@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Shared helpers of the DMA-mapping API conformance suite.
+ *
+ * The suite is black-box: it drives <linux/dma-mapping.h> and
+ * <linux/dmapool.h> and observes only what a driver or an administrator can
+ * observe: bytes a device moved, return values, the kernel log, and the
+ * debugfs files under dma-api/.
+ */
+#ifndef _DMA_API_KUNIT_H
+#define _DMA_API_KUNIT_H
+
+#include <kunit/test.h>
+#include <linux/dma-mapping.h>
+#include <linux/pci.h>
+
+/* QEMU's edu device: a DMA engine with a 28-bit mask and a 4 KiB buffer. */
+#define EDU_DMA_BITS		28
+/* One byte short of edu's buffer: QEMU 7.2 aborts on a transfer to its end. */
+#define EDU_MAX_XFER		4095
+
+struct edu {
+	struct pci_dev *pdev;
+	void __iomem *mmio;
+	u64 saved_mask;
+	u64 saved_coherent_mask;
+};
+
+/* The QEMU setup a test runs in, as far as a driver can tell. */
+enum dma_setup {
+	DMA_SETUP_PLAIN,	/* dma-direct */
+	DMA_SETUP_SWIOTLB,	/* swiotlb=force */
+	DMA_SETUP_IOMMU,	/* the device is behind a translating IOMMU */
+};
+
+/*
+ * Suite init for tests that need edu: finds it, enables bus mastering, sets
+ * its 28-bit masks and stores it in test->priv; skips the test without it.
+ */
+int dma_kunit_edu_init(struct kunit *test);
+/*
+ * The same for an edu embedded in a suite's own context, which must start
+ * with the struct edu: test->priv points to both.
+ */
+void dma_kunit_edu_setup(struct kunit *test, struct edu *edu);
+/* Suite exit matching dma_kunit_edu_init(): restores the masks. */
+void dma_kunit_edu_exit(struct kunit *test);
+
+static inline struct edu *test_edu(struct kunit *test)
+{
+	return test->priv;
+}
+
+static inline struct device *test_dev(struct kunit *test)
+{
+	return &test_edu(test)->pdev->dev;
+}
+
+/*
+ * One transfer of edu's DMA engine between the DMA address @addr and offset
+ * @off of edu's buffer; waits for it. Returns 0, -EINVAL or -ETIMEDOUT.
+ */
+int edu_dma(struct edu *edu, dma_addr_t addr, u32 off, u32 len, bool to_ram);
+
+enum dma_setup dma_kunit_setup(struct device *dev);
+const char *dma_kunit_setup_name(enum dma_setup setup);
+
+/* A point in the kernel log; dma_kunit_log_has() looks after it. */
+u64 dma_kunit_log_mark(void);
+bool dma_kunit_log_has(u64 mark, const char *needle, const char *needle2);
+
+/*
+ * The dma-api/ debugfs files, read and written as an administrator would.
+ * dma_kunit_debugfs_read() returns the file's text in @buf (NUL-terminated)
+ * or a negative errno; dma_kunit_counter() parses a numeric file.
+ */
+int dma_kunit_debugfs_read(const char *name, char *buf, size_t size);
+int dma_kunit_debugfs_write(const char *name, const char *text);
+long dma_kunit_counter(struct kunit *test, const char *name);
+
+#endif /* _DMA_API_KUNIT_H */

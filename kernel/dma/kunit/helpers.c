@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Helpers of the DMA-mapping API conformance suite: QEMU's edu device, the
+ * QEMU setup, the kernel log and the dma-api/ debugfs files.
+ */
+
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
+#include <linux/kmsg_dump.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/mount.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "dma_api_kunit.h"
+
+#define EDU_VENDOR		0x1234
+#define EDU_DEVICE		0x11e8
+#define EDU_REG_ID		0x00
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+#define EDU_CMD_RUN		BIT(0)
+#define EDU_CMD_TO_RAM		BIT(1)
+#define EDU_BUF_ADDR		0x40000
+
+static int edu_get(struct edu *edu)
+{
+	int ret;
+
+	edu->pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
+	if (!edu->pdev)
+		return -ENODEV;
+	ret = pci_enable_device(edu->pdev);
+	if (ret)
+		goto put;
+	pci_set_master(edu->pdev);
+	edu->mmio = pci_iomap(edu->pdev, 0, 0);
+	if (!edu->mmio) {
+		ret = -ENOMEM;
+		goto disable;
+	}
+	if ((ioread32(edu->mmio + EDU_REG_ID) >> 16) != 0x0100) {
+		ret = -ENODEV;
+		goto unmap;
+	}
+	edu->saved_mask = dma_get_mask(&edu->pdev->dev);
+	edu->saved_coherent_mask = edu->pdev->dev.coherent_dma_mask;
+	ret = dma_set_mask_and_coherent(&edu->pdev->dev,
+					DMA_BIT_MASK(EDU_DMA_BITS));
+	if (ret)
+		goto unmap;
+	return 0;
+unmap:
+	pci_iounmap(edu->pdev, edu->mmio);
+disable:
+	pci_clear_master(edu->pdev);
+	pci_disable_device(edu->pdev);
+put:
+	pci_dev_put(edu->pdev);
+	return ret;
+}
+
+void dma_kunit_edu_setup(struct kunit *test, struct edu *edu)
+{
+	if (edu_get(edu))
+		kunit_skip(test, "no QEMU edu device (-device edu)");
+	test->priv = edu;
+}
+
+int dma_kunit_edu_init(struct kunit *test)
+{
+	struct edu *edu = kunit_kzalloc(test, sizeof(*edu), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, edu);
+	dma_kunit_edu_setup(test, edu);
+	return 0;
+}
+
+void dma_kunit_edu_exit(struct kunit *test)
+{
+	struct edu *edu = test->priv;
+
+	if (!edu)
+		return;
+	dma_set_mask(&edu->pdev->dev, edu->saved_mask);
+	dma_set_coherent_mask(&edu->pdev->dev, edu->saved_coherent_mask);
+	pci_iounmap(edu->pdev, edu->mmio);
+	pci_clear_master(edu->pdev);
+	pci_disable_device(edu->pdev);
+	pci_dev_put(edu->pdev);
+}
+
+int edu_dma(struct edu *edu, dma_addr_t addr, u32 off, u32 len, bool to_ram)
+{
+	u64 buf = EDU_BUF_ADDR + off;
+	int i;
+
+	if (off + len > EDU_MAX_XFER)
+		return -EINVAL;
+	writeq(to_ram ? buf : addr, edu->mmio + EDU_REG_DMA_SRC);
+	writeq(to_ram ? addr : buf, edu->mmio + EDU_REG_DMA_DST);
+	writeq(len, edu->mmio + EDU_REG_DMA_COUNT);
+	writeq(EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0),
+	       edu->mmio + EDU_REG_DMA_CMD);
+	/* edu finishes a transfer about 100 ms of guest time later. */
+	for (i = 0; i < 250; i++) {
+		if (!(readq(edu->mmio + EDU_REG_DMA_CMD) & EDU_CMD_RUN))
+			return 0;
+		msleep(20);
+	}
+	return -ETIMEDOUT;
+}
+
+enum dma_setup dma_kunit_setup(struct device *dev)
+{
+	if (device_iommu_mapped(dev) &&
+	    iommu_get_domain_for_dev(dev)->type & __IOMMU_DOMAIN_PAGING)
+		return DMA_SETUP_IOMMU;
+	if (strstr(saved_command_line, "swiotlb=force"))
+		return DMA_SETUP_SWIOTLB;
+	return DMA_SETUP_PLAIN;
+}
+
+const char *dma_kunit_setup_name(enum dma_setup setup)
+{
+	static const char * const names[] = {
+		[DMA_SETUP_PLAIN] = "plain",
+		[DMA_SETUP_SWIOTLB] = "swiotlb",
+		[DMA_SETUP_IOMMU] = "iommu",
+	};
+
+	return names[setup];
+}
+
+u64 dma_kunit_log_mark(void)
+{
+	struct kmsg_dump_iter iter;
+
+	kmsg_dump_rewind(&iter);
+	return iter.next_seq;
+}
+
+bool dma_kunit_log_has(u64 mark, const char *needle, const char *needle2)
+{
+	struct kmsg_dump_iter iter;
+	static char line[1024];
+	static DEFINE_MUTEX(line_lock);
+	bool found = false;
+	size_t len;
+
+	kmsg_dump_rewind(&iter);
+	if (iter.cur_seq < mark)
+		iter.cur_seq = mark;
+	mutex_lock(&line_lock);
+	while (!found &&
+	       kmsg_dump_get_line(&iter, false, line, sizeof(line) - 1, &len)) {
+		line[len] = '\0';
+		found = strstr(line, needle) &&
+			(!needle2 || strstr(line, needle2));
+	}
+	mutex_unlock(&line_lock);
+	return found;
+}
+
+/* A private mount of debugfs, as an administrator's /sys/kernel/debug. */
+static struct vfsmount *debugfs_mount(void)
+{
+	static struct vfsmount *mnt;
+	static DEFINE_MUTEX(mnt_lock);
+	struct file_system_type *type;
+
+	mutex_lock(&mnt_lock);
+	if (!mnt) {
+		type = get_fs_type("debugfs");
+		if (type) {
+			struct vfsmount *m = vfs_kern_mount(type, 0, "debugfs",
+							    NULL);
+			if (!IS_ERR(m))
+				mnt = m;
+		}
+	}
+	mutex_unlock(&mnt_lock);
+	return mnt;
+}
+
+static struct file *dma_api_open(const char *name, int flags)
+{
+	struct vfsmount *mnt = debugfs_mount();
+	char path[64];
+
+	if (!mnt)
+		return ERR_PTR(-ENODEV);
+	snprintf(path, sizeof(path), "dma-api/%s", name);
+	return file_open_root_mnt(mnt, path, flags, 0);
+}
+
+/*
+ * debugfs attribute files implement only ->read and ->write, which take
+ * user buffers, so go through a user buffer in the test's own mm, as an
+ * administrator's process would.
+ */
+static unsigned long user_buf(size_t size)
+{
+	if (kunit_attach_mm())
+		return -ENOMEM;
+	return vm_mmap(NULL, 0, size, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | MAP_PRIVATE, 0);
+}
+
+int dma_kunit_debugfs_read(const char *name, char *buf, size_t size)
+{
+	struct file *f = dma_api_open(name, O_RDONLY);
+	unsigned long ubuf;
+	ssize_t n = 0, total = 0;
+	loff_t pos = 0;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	ubuf = user_buf(size);
+	if (IS_ERR_VALUE(ubuf)) {
+		fput(f);
+		return ubuf;
+	}
+	while (total < size - 1) {
+		n = vfs_read(f, (char __user *)ubuf + total, size - 1 - total,
+			     &pos);
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	fput(f);
+	if (copy_from_user(buf, (char __user *)ubuf, total))
+		n = -EFAULT;
+	vm_munmap(ubuf, size);
+	buf[total] = '\0';
+	return n < 0 ? n : total;
+}
+
+int dma_kunit_debugfs_write(const char *name, const char *text)
+{
+	struct file *f = dma_api_open(name, O_WRONLY);
+	size_t len = strlen(text);
+	unsigned long ubuf;
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	ubuf = user_buf(len + 1);
+	if (IS_ERR_VALUE(ubuf)) {
+		fput(f);
+		return ubuf;
+	}
+	n = copy_to_user((char __user *)ubuf, text, len) ? -EFAULT :
+	    vfs_write(f, (const char __user *)ubuf, len, &pos);
+	fput(f);
+	vm_munmap(ubuf, len + 1);
+	return n < 0 ? n : 0;
+}
+
+long dma_kunit_counter(struct kunit *test, const char *name)
+{
+	char buf[32];
+	long val = -1;
+	int ret;
+
+	ret = dma_kunit_debugfs_read(name, buf, sizeof(buf));
+	KUNIT_ASSERT_GE_MSG(test, ret, 0, "reading dma-api/%s", name);
+	KUNIT_ASSERT_EQ_MSG(test, kstrtol(strim(buf), 0, &val), 0,
+			    "dma-api/%s holds \"%s\"", name, buf);
+	return val;
+}
