@@ -212,6 +212,56 @@ static void coherent_impossible_size_returns_null(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_kunit_counter(test, "error_count"), errors);
 }
 
+/*
+ * dmam_free_coherent(): a managed allocation freed early is gone at once,
+ * and releasing its devres group later frees nothing twice.
+ */
+static void coherent_managed_freed_early(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	long before, errors;
+	dma_addr_t handle;
+	void *group, *cpu;
+
+	group = devres_open_group(dev, NULL, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, group);
+	before = dma_kunit_counter(test, "num_free_entries");
+	errors = dma_kunit_counter(test, "error_count");
+	cpu = dmam_alloc_coherent(dev, PAGE_SIZE, &handle, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, cpu);
+	if (cpu)
+		dmam_free_coherent(dev, PAGE_SIZE, cpu, handle);
+	KUNIT_EXPECT_EQ(test, dma_kunit_counter(test, "num_free_entries"), before);
+	devres_release_group(dev, group);
+	KUNIT_EXPECT_EQ(test, dma_kunit_counter(test, "num_free_entries"), before);
+	KUNIT_EXPECT_EQ(test, dma_kunit_counter(test, "error_count"), errors);
+}
+
+/* GFP_ATOMIC allocations work with interrupts off and a spinlock held. */
+static void coherent_alloc_atomic(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	static DEFINE_SPINLOCK(lock);
+	dma_addr_t handle[4];
+	unsigned long flags;
+	void *cpu[4];
+	int i;
+
+	spin_lock_irqsave(&lock, flags);
+	for (i = 0; i < ARRAY_SIZE(cpu); i++)
+		cpu[i] = dma_alloc_coherent(dev, PAGE_SIZE << i, &handle[i],
+					    GFP_ATOMIC);
+	spin_unlock_irqrestore(&lock, flags);
+
+	for (i = 0; i < ARRAY_SIZE(cpu); i++) {
+		KUNIT_EXPECT_NOT_NULL_MSG(test, cpu[i], "order %d", i);
+		if (!cpu[i])
+			continue;
+		check_coherent(test, dev, cpu[i], handle[i], PAGE_SIZE << i);
+		dma_free_coherent(dev, PAGE_SIZE << i, cpu[i], handle[i]);
+	}
+}
+
 static struct kunit_case dma_api_coherent_cases[] = {
 	KUNIT_CASE(coherent_alloc_zeroed_aligned_in_mask),
 	KUNIT_CASE(coherent_alloc_attrs),
@@ -219,6 +269,8 @@ static struct kunit_case dma_api_coherent_cases[] = {
 	KUNIT_CASE_SLOW(coherent_device_reads_and_writes),
 	KUNIT_CASE_SLOW(coherent_no_kernel_mapping),
 	KUNIT_CASE(coherent_managed_freed_with_devres),
+	KUNIT_CASE(coherent_managed_freed_early),
+	KUNIT_CASE(coherent_alloc_atomic),
 	KUNIT_CASE(coherent_impossible_size_returns_null),
 	{}
 };

@@ -321,6 +321,121 @@ static void debug_map_stack(struct kunit *test)
 		dma_unmap_page(dev, dma, sizeof(stackbuf), DMA_TO_DEVICE);
 }
 
+/*
+ * Unmapping DMA_MAPPING_ERROR itself. Skipped behind an IOMMU for the
+ * reason debug_free_never_mapped() gives.
+ */
+static void debug_free_invalid_address(struct kunit *test)
+{
+	struct misuse m;
+
+	if (dma_kunit_setup(test_dev(test)) == DMA_SETUP_IOMMU)
+		kunit_skip(test, "would corrupt the IOMMU's IOVA allocator");
+	m = misuse_begin(test);
+	dma_unmap_single(test_dev(test), DMA_MAPPING_ERROR, 64, DMA_TO_DEVICE);
+	expect_reported(test, m, "tries to free an invalid DMA memory address");
+}
+
+/*
+ * Freeing coherent memory with another CPU address than was returned.
+ * Behind an IOMMU the free releases pages by CPU address, so a wrong one
+ * would free a stranger's page: skipped there.
+ */
+static void debug_free_wrong_cpu_address(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	struct misuse m;
+	dma_addr_t dma;
+	u8 *cpu;
+
+	if (dma_kunit_setup(dev) == DMA_SETUP_IOMMU)
+		kunit_skip(test, "the IOMMU path frees pages by CPU address");
+	cpu = dma_alloc_coherent(dev, PAGE_SIZE, &dma, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cpu);
+	m = misuse_begin(test);
+	dma_free_coherent(dev, PAGE_SIZE, cpu + 64, dma);
+	expect_reported(test, m, "frees DMA memory with different CPU address");
+}
+
+/* Unmapping with other attributes than were mapped (DMA_ATTR_PRIVILEGED). */
+static void debug_free_wrong_attrs(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	void *buf = dma_kbuf(test, 512);
+	struct misuse m;
+	dma_addr_t dma;
+
+	dma = dma_map_single_attrs(dev, buf, 512, DMA_TO_DEVICE,
+				   DMA_ATTR_PRIVILEGED);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, dma));
+	m = misuse_begin(test);
+	dma_unmap_single(dev, dma, 512, DMA_TO_DEVICE);
+	expect_reported(test, m, "frees DMA memory with different attributes");
+}
+
+/*
+ * Handing a device-write-only (DMA_FROM_DEVICE) mapping to the device as
+ * if the CPU had written it (DMA_TO_DEVICE): two reports, the direction
+ * mismatch and the write-only sync.
+ */
+static void debug_sync_write_only_for_device(struct kunit *test)
+{
+	void *buf = dma_kbuf(test, 1024);
+	dma_addr_t dma = map_checked(test, buf, 1024, DMA_FROM_DEVICE);
+	struct misuse m = misuse_begin(test);
+
+	dma_sync_single_for_device(test_dev(test), dma, 1024, DMA_TO_DEVICE);
+	expect_reported_n(test, m, 2, "syncs device write-only DMA memory to device");
+	dma_unmap_single(test_dev(test), dma, 1024, DMA_FROM_DEVICE);
+}
+
+/*
+ * Syncing a scatterlist with another entry count than was mapped. (The
+ * tracker checks syncs of one-direction mappings only: a bidirectional
+ * mapping may be synced either way.)
+ */
+static void debug_sync_sg_wrong_count(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	struct scatterlist sgl[2];
+	struct misuse m;
+	int i, mapped;
+
+	sg_init_table(sgl, ARRAY_SIZE(sgl));
+	for (i = 0; i < ARRAY_SIZE(sgl); i++)
+		sg_set_buf(&sgl[i], dma_kbuf(test, 512), 512);
+	mapped = dma_map_sg(dev, sgl, ARRAY_SIZE(sgl), DMA_TO_DEVICE);
+	KUNIT_ASSERT_GT(test, mapped, 0);
+	m = misuse_begin(test);
+	dma_sync_sg_for_device(dev, sgl, 1, DMA_TO_DEVICE);
+	expect_reported(test, m, "syncs DMA sg list with different entry count");
+	dma_unmap_sg(dev, sgl, ARRAY_SIZE(sgl), DMA_TO_DEVICE);
+}
+
+/*
+ * dma_map_resource() is for MMIO; given RAM, the mapping is reported. With
+ * swiotlb=force the mapping itself is refused (MMIO cannot bounce), and a
+ * refused mapping is not tracked.
+ */
+static void debug_map_resource_ram(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	void *buf = dma_kbuf(test, PAGE_SIZE);
+	struct misuse m = misuse_begin(test);
+	dma_addr_t dma;
+
+	dma = dma_map_resource(dev, virt_to_phys(buf), PAGE_SIZE,
+			       DMA_BIDIRECTIONAL, 0);
+	if (dma_mapping_error(dev, dma)) {
+		KUNIT_EXPECT_EQ(test, dma_kunit_setup(dev), DMA_SETUP_SWIOTLB);
+		KUNIT_EXPECT_EQ(test, dma_kunit_counter(test, "error_count"),
+				m.errors);
+		return;
+	}
+	expect_reported(test, m, "dma_map_resource called for RAM address");
+	dma_unmap_resource(dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+}
+
 static struct kunit_case dma_api_debug_cases[] = {
 	KUNIT_CASE(debug_free_never_mapped),
 	KUNIT_CASE(debug_free_wrong_size),
@@ -334,6 +449,12 @@ static struct kunit_case dma_api_debug_cases[] = {
 	KUNIT_CASE(debug_sync_read_only_for_cpu),
 	KUNIT_CASE(debug_overlapping_cachelines),
 	KUNIT_CASE(debug_map_stack),
+	KUNIT_CASE(debug_free_invalid_address),
+	KUNIT_CASE(debug_free_wrong_cpu_address),
+	KUNIT_CASE(debug_free_wrong_attrs),
+	KUNIT_CASE(debug_sync_write_only_for_device),
+	KUNIT_CASE(debug_sync_sg_wrong_count),
+	KUNIT_CASE(debug_map_resource_ram),
 	{}
 };
 

@@ -252,6 +252,36 @@ static void pool_managed_destroyed_with_devres(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after, before);
 }
 
+/* dma_pool_alloc(GFP_ATOMIC) and dma_pool_free() with interrupts off. */
+static void pool_alloc_free_atomic(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	static DEFINE_SPINLOCK(lock);
+	struct dma_pool *pool;
+	unsigned long flags;
+	struct block b[64];
+	int i, got = 0;
+
+	pool = dma_pool_create("kunit-atomic", dev, 48, 16, 0);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	spin_lock_irqsave(&lock, flags);
+	for (i = 0; i < ARRAY_SIZE(b); i++) {
+		b[i].cpu = dma_pool_zalloc(pool, GFP_ATOMIC, &b[i].dma);
+		got += !!b[i].cpu;
+	}
+	for (i = 0; i < ARRAY_SIZE(b); i++)
+		if (b[i].cpu && mem_is_zero(b[i].cpu, 48))
+			memset(b[i].cpu, i, 48);
+	for (i = 0; i < ARRAY_SIZE(b); i++)
+		if (b[i].cpu && !memchr_inv(b[i].cpu, i, 48))
+			dma_pool_free(pool, b[i].cpu, b[i].dma);
+		else if (b[i].cpu)
+			got = -1;
+	spin_unlock_irqrestore(&lock, flags);
+	KUNIT_EXPECT_EQ(test, got, (int)ARRAY_SIZE(b));
+	dma_pool_destroy(pool);
+}
+
 static struct kunit_case dma_api_pool_cases[] = {
 	KUNIT_CASE_PARAM(pool_blocks_honour_constraints, pool_gen_params),
 	KUNIT_CASE(pool_zalloc_zeroes),
@@ -260,6 +290,7 @@ static struct kunit_case dma_api_pool_cases[] = {
 	KUNIT_CASE(pool_create_rejects_bad_params),
 	KUNIT_CASE(pool_destroy_busy_is_reported),
 	KUNIT_CASE(pool_managed_destroyed_with_devres),
+	KUNIT_CASE(pool_alloc_free_atomic),
 	{}
 };
 

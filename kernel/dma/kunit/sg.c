@@ -295,6 +295,48 @@ static void sg_sync_both_ways(struct kunit *test)
 	dma_free_coherent(dev, PAGE_SIZE, far, far_dma);
 }
 
+/*
+ * A scatterlist the device cannot reach (24-bit mask, pages above 16 MiB):
+ * dma-direct refuses it whole, dma_map_sg() with 0 and dma_map_sgtable()
+ * with an error; an IOMMU remaps it below 16 MiB.
+ */
+static void sg_unreachable_refused(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	bool iommu = dma_kunit_setup(dev) == DMA_SETUP_IOMMU;
+	struct page *pages[2];
+	struct scatterlist *sg;
+	struct sg_table sgt;
+	int i, ret;
+
+	KUNIT_ASSERT_EQ(test, dma_set_mask(dev, DMA_BIT_MASK(24)), 0);
+	KUNIT_ASSERT_EQ(test, sg_alloc_table(&sgt, 2, GFP_KERNEL), 0);
+	for_each_sgtable_sg(&sgt, sg, i) {
+		pages[i] = alloc_page(GFP_KERNEL | GFP_DMA32);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		KUNIT_ASSERT_GT(test, page_to_phys(pages[i]), DMA_BIT_MASK(24));
+		sg_set_page(sg, pages[i], PAGE_SIZE, 0);
+	}
+	ret = dma_map_sg(dev, sgt.sgl, 2, DMA_TO_DEVICE);
+	if (iommu) {
+		KUNIT_EXPECT_GT(test, ret, 0);
+		for_each_sg(sgt.sgl, sg, ret, i)
+			KUNIT_EXPECT_LE(test, sg_dma_address(sg) + sg_dma_len(sg) - 1,
+					DMA_BIT_MASK(24));
+		if (ret > 0)
+			dma_unmap_sg(dev, sgt.sgl, 2, DMA_TO_DEVICE);
+	} else {
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		ret = dma_map_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+		KUNIT_EXPECT_LT(test, ret, 0);
+		if (!ret)
+			dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
+	}
+	sg_free_table(&sgt);
+	for (i = 0; i < 2; i++)
+		__free_page(pages[i]);
+}
+
 static struct kunit_case dma_api_sg_cases[] = {
 	KUNIT_CASE(sg_map_count_and_coverage),
 	KUNIT_CASE_SLOW(sg_device_reads),
@@ -302,6 +344,7 @@ static struct kunit_case dma_api_sg_cases[] = {
 	KUNIT_CASE(sg_merge_respects_limits),
 	KUNIT_CASE_SLOW(sg_map_sgtable),
 	KUNIT_CASE_SLOW(sg_sync_both_ways),
+	KUNIT_CASE(sg_unreachable_refused),
 	{}
 };
 

@@ -337,6 +337,69 @@ static void stream_map_resource(struct kunit *test)
 	dma_unmap_resource(dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
 }
 
+/* dma_sync_single_range_for_cpu()/_for_device(): a range by offset. */
+static void stream_sync_range_variants(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	const size_t off = 700, len = 1200;
+	u8 *buf = dma_buf(test, XFER);
+	struct far in, out;
+	dma_addr_t dma;
+
+	far_alloc(test, &in);
+	far_alloc(test, &out);
+	memset(buf, 0, XFER);
+	dma = dma_map_single(dev, buf, XFER, DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, dma));
+
+	edu_copy(test, in.dma, dma, XFER);
+	dma_sync_single_range_for_cpu(dev, dma, off, len, DMA_BIDIRECTIONAL);
+	KUNIT_EXPECT_MEMEQ(test, buf + off, in.cpu + off, len);
+
+	memset(buf + off, 0x7e, len);
+	dma_sync_single_range_for_device(dev, dma, off, len, DMA_BIDIRECTIONAL);
+	edu_copy(test, dma, out.dma, XFER);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(out.cpu + off, 0x7e, len));
+
+	dma_unmap_single(dev, dma, XFER, DMA_BIDIRECTIONAL);
+	far_free(test, &out);
+	far_free(test, &in);
+}
+
+/*
+ * Map, sync and unmap with interrupts off and a spinlock held, as drivers
+ * do in their interrupt handlers; the data survives the round trip.
+ */
+static void stream_map_in_atomic_context(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	static DEFINE_SPINLOCK(lock);
+	u8 *buf = dma_buf(test, XFER);
+	unsigned long flags;
+	bool ok = true;
+	dma_addr_t dma;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		memset(buf, i, XFER);
+		spin_lock_irqsave(&lock, flags);
+		dma = dma_map_single(dev, buf, XFER, DMA_BIDIRECTIONAL);
+		if (!dma_mapping_error(dev, dma)) {
+			dma_sync_single_for_cpu(dev, dma, XFER, DMA_BIDIRECTIONAL);
+			ok &= !memchr_inv(buf, i, XFER);
+			memset(buf, ~i, XFER);
+			dma_sync_single_for_device(dev, dma, XFER,
+						   DMA_BIDIRECTIONAL);
+			dma_unmap_single(dev, dma, XFER, DMA_BIDIRECTIONAL);
+		} else {
+			ok = false;
+		}
+		spin_unlock_irqrestore(&lock, flags);
+		ok &= !memchr_inv(buf, (u8)~i, XFER);
+	}
+	KUNIT_EXPECT_TRUE(test, ok);
+}
+
 static struct kunit_case dma_api_streaming_cases[] = {
 	KUNIT_CASE_SLOW(stream_single_to_device),
 	KUNIT_CASE_SLOW(stream_single_from_device),
@@ -349,6 +412,8 @@ static struct kunit_case dma_api_streaming_cases[] = {
 	KUNIT_CASE(stream_need_sync_and_unmap),
 	KUNIT_CASE(stream_unreachable_buffer),
 	KUNIT_CASE(stream_map_resource),
+	KUNIT_CASE_SLOW(stream_sync_range_variants),
+	KUNIT_CASE(stream_map_in_atomic_context),
 	{}
 };
 
