@@ -200,8 +200,12 @@ static void stream_sync_both_ways(struct kunit *test)
 	far_free(test, &in);
 }
 
-/* Syncs of a sub-range move exactly that range's ownership. */
-static void stream_sync_partial_range(struct kunit *test)
+/*
+ * Syncs of a sub-range move exactly that range's ownership, whether the
+ * range is given as an address inside the mapping or, with the _range
+ * variants, as the mapping plus an offset.
+ */
+static void sync_partial(struct kunit *test, bool range_api)
 {
 	struct device *dev = test_dev(test);
 	const size_t off = 1000, len = 1500;
@@ -216,17 +220,37 @@ static void stream_sync_partial_range(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, dma));
 
 	edu_copy(test, in.dma, dma, XFER);
-	dma_sync_single_for_cpu(dev, dma + off, len, DMA_BIDIRECTIONAL);
+	if (range_api)
+		dma_sync_single_range_for_cpu(dev, dma, off, len,
+					      DMA_BIDIRECTIONAL);
+	else
+		dma_sync_single_for_cpu(dev, dma + off, len, DMA_BIDIRECTIONAL);
 	KUNIT_EXPECT_MEMEQ(test, buf + off, in.cpu + off, len);
 
 	memset(buf + off, 0xc3, len);
-	dma_sync_single_for_device(dev, dma + off, len, DMA_BIDIRECTIONAL);
+	if (range_api)
+		dma_sync_single_range_for_device(dev, dma, off, len,
+						 DMA_BIDIRECTIONAL);
+	else
+		dma_sync_single_for_device(dev, dma + off, len,
+					   DMA_BIDIRECTIONAL);
 	edu_copy(test, dma, out.dma, XFER);
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(out.cpu + off, 0xc3, len));
 
 	dma_unmap_single(dev, dma, XFER, DMA_BIDIRECTIONAL);
 	far_free(test, &out);
 	far_free(test, &in);
+}
+
+static void stream_sync_partial_range(struct kunit *test)
+{
+	sync_partial(test, false);
+}
+
+/* dma_sync_single_range_for_cpu()/_for_device(). */
+static void stream_sync_range_variants(struct kunit *test)
+{
+	sync_partial(test, true);
 }
 
 /*
@@ -335,35 +359,6 @@ static void stream_map_resource(struct kunit *test)
 	if (dma_kunit_setup(dev) != DMA_SETUP_IOMMU)
 		KUNIT_EXPECT_EQ(test, dma, (dma_addr_t)bar);
 	dma_unmap_resource(dev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-}
-
-/* dma_sync_single_range_for_cpu()/_for_device(): a range by offset. */
-static void stream_sync_range_variants(struct kunit *test)
-{
-	struct device *dev = test_dev(test);
-	const size_t off = 700, len = 1200;
-	u8 *buf = dma_buf(test, XFER);
-	struct far in, out;
-	dma_addr_t dma;
-
-	far_alloc(test, &in);
-	far_alloc(test, &out);
-	memset(buf, 0, XFER);
-	dma = dma_map_single(dev, buf, XFER, DMA_BIDIRECTIONAL);
-	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, dma));
-
-	edu_copy(test, in.dma, dma, XFER);
-	dma_sync_single_range_for_cpu(dev, dma, off, len, DMA_BIDIRECTIONAL);
-	KUNIT_EXPECT_MEMEQ(test, buf + off, in.cpu + off, len);
-
-	memset(buf + off, 0x7e, len);
-	dma_sync_single_range_for_device(dev, dma, off, len, DMA_BIDIRECTIONAL);
-	edu_copy(test, dma, out.dma, XFER);
-	KUNIT_EXPECT_TRUE(test, !memchr_inv(out.cpu + off, 0x7e, len));
-
-	dma_unmap_single(dev, dma, XFER, DMA_BIDIRECTIONAL);
-	far_free(test, &out);
-	far_free(test, &in);
 }
 
 /*
