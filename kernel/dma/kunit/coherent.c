@@ -22,8 +22,11 @@ static void check_coherent(struct kunit *test, struct device *dev, void *cpu,
 			    "size %zu at %pad", size, &handle);
 }
 
-/* dma_alloc_coherent(): zeroed, page-aligned, within the coherent mask. */
-static void coherent_alloc_zeroed_aligned_in_mask(struct kunit *test)
+/*
+ * dma_alloc_coherent(), or dma_alloc_attrs() with no attributes, at many
+ * sizes: zeroed, page-aligned, within the coherent mask.
+ */
+static void alloc_sizes(struct kunit *test, bool attrs_api)
 {
 	struct device *dev = test_dev(test);
 	int i;
@@ -33,29 +36,27 @@ static void coherent_alloc_zeroed_aligned_in_mask(struct kunit *test)
 		dma_addr_t handle;
 		void *cpu;
 
-		cpu = dma_alloc_coherent(dev, size, &handle, GFP_KERNEL);
+		if (attrs_api)
+			cpu = dma_alloc_attrs(dev, size, &handle, GFP_KERNEL, 0);
+		else
+			cpu = dma_alloc_coherent(dev, size, &handle, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL_MSG(test, cpu, "size %zu", size);
 		check_coherent(test, dev, cpu, handle, size);
-		dma_free_coherent(dev, size, cpu, handle);
+		if (attrs_api)
+			dma_free_attrs(dev, size, cpu, handle, 0);
+		else
+			dma_free_coherent(dev, size, cpu, handle);
 	}
 }
 
-/* dma_alloc_attrs() with no attributes behaves as dma_alloc_coherent(). */
+static void coherent_alloc_zeroed_aligned_in_mask(struct kunit *test)
+{
+	alloc_sizes(test, false);
+}
+
 static void coherent_alloc_attrs(struct kunit *test)
 {
-	struct device *dev = test_dev(test);
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(coherent_sizes); i++) {
-		size_t size = coherent_sizes[i];
-		dma_addr_t handle;
-		void *cpu;
-
-		cpu = dma_alloc_attrs(dev, size, &handle, GFP_KERNEL, 0);
-		KUNIT_ASSERT_NOT_NULL_MSG(test, cpu, "size %zu", size);
-		check_coherent(test, dev, cpu, handle, size);
-		dma_free_attrs(dev, size, cpu, handle, 0);
-	}
+	alloc_sizes(test, true);
 }
 
 /* Two live allocations never share a byte, in CPU or DMA space. */
