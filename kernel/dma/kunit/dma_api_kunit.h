@@ -62,6 +62,12 @@ static inline struct device *test_dev(struct kunit *test)
  */
 int edu_dma(struct edu *edu, dma_addr_t addr, u32 off, u32 len, bool to_ram);
 
+/*
+ * edu fetches @len bytes at @from into its buffer and stores them at @to;
+ * the test fails if either transfer does.
+ */
+void edu_copy(struct kunit *test, dma_addr_t from, dma_addr_t to, size_t len);
+
 enum dma_setup dma_kunit_setup(struct device *dev);
 const char *dma_kunit_setup_name(enum dma_setup setup);
 

@@ -118,6 +118,14 @@ int edu_dma(struct edu *edu, dma_addr_t addr, u32 off, u32 len, bool to_ram)
 	return -ETIMEDOUT;
 }
 
+void edu_copy(struct kunit *test, dma_addr_t from, dma_addr_t to, size_t len)
+{
+	struct edu *edu = test_edu(test);
+
+	KUNIT_ASSERT_EQ(test, edu_dma(edu, from, 0, len, false), 0);
+	KUNIT_ASSERT_EQ(test, edu_dma(edu, to, 0, len, true), 0);
+}
+
 enum dma_setup dma_kunit_setup(struct device *dev)
 {
 	if (device_iommu_mapped(dev) &&

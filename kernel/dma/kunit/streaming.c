@@ -35,16 +35,6 @@ static void far_free(struct kunit *test, struct far *f)
 	dma_free_coherent(test_dev(test), PAGE_SIZE, f->cpu, f->dma);
 }
 
-/* The device fetches @len bytes at @from and stores them at @to. */
-static void edu_copy(struct kunit *test, dma_addr_t from, dma_addr_t to,
-		     size_t len)
-{
-	struct edu *edu = test_edu(test);
-
-	KUNIT_ASSERT_EQ(test, edu_dma(edu, from, 0, len, false), 0);
-	KUNIT_ASSERT_EQ(test, edu_dma(edu, to, 0, len, true), 0);
-}
-
 static u8 *dma_buf(struct kunit *test, size_t len)
 {
 	u8 *buf = kunit_kmalloc(test, len, GFP_KERNEL | GFP_DMA);
