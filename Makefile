@@ -3,12 +3,13 @@
 #   make run      set up, build and boot the rust kernel in every QEMU setup
 #                 with the DMA workload (CONFIG=c for the C baseline)
 #   make check    host tests and KUnit on both kernels in all setups
+#   make bench    C baseline against the Rust core, same run, under -icount
 #
 # Both commands set up what is missing first (scripts/setup.sh).
 
 CONFIG ?= rust
 
-.PHONY: all setup overlay build build-c build-rust run check host-test clean distclean
+.PHONY: all setup overlay build build-c build-rust run check bench host-test clean distclean
 
 all: run
 
@@ -30,12 +31,15 @@ run:
 check:
 	bash scripts/check.sh
 
+bench:
+	bash scripts/bench.sh
+
 host-test:
 	cargo test --manifest-path tools/testing/dma/Cargo.toml
 
 # Drop the build directories and logs; keep the kernel source and toolchain.
 clean:
-	rm -rf build/c build/rust build/logs build/img build/overlay-stage
+	rm -rf build/c build/rust build/c-bench build/rust-bench build/tools build/logs build/img build/overlay-stage
 
 # Drop everything under build/, kernel source included.
 distclean:

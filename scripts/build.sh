@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Configure and build one kernel configuration ("c" or "rust") with kunit.py,
-# in its own O= directory build/<config>. Incremental: kunit.py reconfigures
+# Configure and build one kernel configuration with kunit.py, in its own O=
+# directory build/<config>: "c" (the baseline) or "rust", the test kernels,
+# or "c-bench" and "rust-bench", the same without lock debugging, for
+# `make bench`. Incremental: kunit.py reconfigures
 # only when the merged kunitconfig changed, and make rebuilds what is stale.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
 
-cfg=${1:?usage: build.sh c|rust}
-case "$cfg" in c|rust) ;; *) echo "build: unknown configuration '$cfg' (c or rust)" >&2; exit 2 ;; esac
+cfg=${1:?usage: build.sh c|rust|c-bench|rust-bench}
+case "$cfg" in c|rust|c-bench|rust-bench) ;;
+*) echo "build: unknown configuration '$cfg' (c, rust, c-bench or rust-bench)" >&2; exit 2 ;;
+esac
 kcfg=$KSRC/tools/testing/kunit/configs
+role=test
+[ "$cfg" = "${cfg%-bench}" ] || role=bench
 mkdir -p "$BUILD/$cfg" "$BUILD/logs"
 log=$BUILD/logs/build-$cfg.log
 start=$(date +%s)
@@ -16,7 +22,8 @@ echo "build: $cfg kernel in build/$cfg (log: build/logs/build-$cfg.log)"
 if ! python3 "$KSRC/tools/testing/kunit/kunit.py" build \
 	--build_dir="$BUILD/$cfg" \
 	--kunitconfig="$kcfg/dma_common.config" \
-	--kunitconfig="$kcfg/dma_$cfg.config" \
+	--kunitconfig="$kcfg/dma_${cfg%-bench}.config" \
+	--kunitconfig="$kcfg/dma_$role.config" \
 	--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_plain.py" \
 	--jobs="$(nproc)" >"$log" 2>&1; then
 	tail -40 "$log" >&2

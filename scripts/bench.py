@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""`make bench`: the C baseline against the Rust core, in the same run.
+
+Each benchmark boots the c-bench and the rust-bench kernel in turn, on the
+same QEMU command line with -icount shift=0,sleep=off, where a guest
+nanosecond is one instruction. The guest job (scripts/guest/dma-bench.sh)
+reads the batched-loop benchmark from debugfs and mm/dmapool_test's boot
+lines. This script prints one row per operation (C, Rust, Rust/C), and
+writes build/bench.json and build/bench.svg. With --compare it compares two
+JSON files row by row instead (the repeatability check).
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, 'build')
+KERNELS = ('c', 'rust')
+
+# (run name, QEMU setup, extra kernel arguments). The figures of the
+# mapping core are taken with dma-debug off; "plain+debug" gives its cost.
+RUNS = (
+	('plain', 'plain', 'dma_debug=off'),
+	('plain+debug', 'plain', ''),
+	('swiotlb', 'swiotlb', 'dma_debug=off'),
+	('iommu', 'iommu', 'dma_debug=off'),
+)
+STREAMING = ('map_single_4k', 'map_single_64k', 'map_sg_1', 'map_sg_16',
+	     'map_sg_128', 'sync_4k', 'coherent_4k', 'coherent_64k')
+POOL = ('pool_16', 'pool_64', 'pool_256', 'pool_1024', 'pool_4096')
+BOUNCE = 'bounce_64k'
+BOUNCE_BYTES = 65536
+DMAPOOL_TEST_LOOPS = 100  # NR_TESTS in mm/dmapool_test.c
+
+BENCH_RE = re.compile(r'^bench: (\w+) ops=(\d+) ns_per_op=([\d.]+)$')
+BENCH_ERR_RE = re.compile(r'^bench: (\w+) error=(-?\d+)$')
+MAPBENCH_RE = re.compile(r'^mapbench (\w+): average (?:map|unmap) latency\(us\):([\d.]+)')
+POOLTEST_RE = re.compile(r'^dmapool: dmapool test: size:(\d+)\s+align:(\d+)\s+'
+			 r'blocks:(\d+)\s+time:(\d+)$')
+
+
+def run_guest(kernel, run, setup, append, timeout, tool):
+	"""Boot one kernel in one setup; return ({op: ns}, [problems])."""
+	log = os.path.join(BUILD, 'logs', 'bench-%s-%s.log' % (kernel, run))
+	cmd = [sys.executable, os.path.join(TOP, 'scripts/qemu_run.py'),
+	       '--setup', setup, '--build-dir', os.path.join(BUILD, kernel + '-bench'),
+	       '--script', os.path.join(TOP, 'scripts/guest/dma-bench.sh'),
+	       '--append', ' '.join(filter(None, ['kunit.enable=0', append])),
+	       '--icount', '--timeout', str(timeout), '--log', log]
+	if tool:
+		cmd += ['--file', tool]
+	proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+			      text=True)
+	figures, problems = {}, []
+	for line in proc.stdout.splitlines():
+		m = BENCH_RE.match(line)
+		if m:
+			figures[m.group(1)] = float(m.group(3))
+			continue
+		m = BENCH_ERR_RE.match(line)
+		if m:
+			problems.append('%s failed with %s' % (m.group(1), m.group(2)))
+			continue
+		m = MAPBENCH_RE.match(line)
+		if m:
+			# map plus unmap, from microseconds with one decimal
+			name = 'map_benchmark_' + m.group(1)
+			figures[name] = figures.get(name, 0.0) + float(m.group(2)) * 1000
+			continue
+		m = POOLTEST_RE.match(line)
+		if m:
+			size, blocks, us = int(m.group(1)), int(m.group(3)), int(m.group(4))
+			name = 'dmapool_test_%d_align%s' % (size, m.group(2))
+			figures[name] = us * 1000.0 / (blocks * DMAPOOL_TEST_LOOPS)
+			continue
+		if line.startswith('qemu-run:') or line.startswith('bench: ') and 'failed=' not in line:
+			problems.append(line)
+	if proc.returncode:
+		problems.append('guest job exited with %d (console: %s)'
+				% (proc.returncode, os.path.relpath(log, TOP)))
+	return figures, problems
+
+
+def make_rows(res):
+	"""The table: (group, operation, unit, C, Rust) per row."""
+	rows = []
+
+	def add(group, op, unit, c, r, coarse=False):
+		if c is not None and r is not None:
+			rows.append({'group': group, 'op': op, 'unit': unit, 'c': c,
+				     'rust': r, 'ratio': r / c if c else None,
+				     'coarse': coarse})
+
+	def get(kernel, run, op):
+		return res.get(kernel, {}).get(run, {}).get(op)
+
+	for run in ('plain', 'swiotlb', 'iommu'):
+		for op in STREAMING:
+			add(run, op, 'ns/op', get('c', run, op), get('rust', run, op))
+	for op in POOL:
+		add('plain', op, 'ns/op', get('c', 'plain', op), get('rust', 'plain', op))
+	for op in sorted(k for k in res.get('c', {}).get('plain', {})
+			 if k.startswith('dmapool_test_')):
+		add('plain', op, 'ns/pair', get('c', 'plain', op), get('rust', 'plain', op))
+	for op in STREAMING + POOL:
+		on_c, off_c = get('c', 'plain+debug', op), get('c', 'plain', op)
+		on_r, off_r = get('rust', 'plain+debug', op), get('rust', 'plain', op)
+		if None not in (on_c, off_c, on_r, off_r):
+			add('dma-debug', op, 'ns/op added', on_c - off_c, on_r - off_r)
+	for run in ('plain', 'swiotlb', 'iommu'):
+		for op in ('map_benchmark_single_4k', 'map_benchmark_sg_16'):
+			add(run, op, 'ns/op, 100ns', get('c', run, op),
+			    get('rust', run, op), coarse=True)
+	c, r = get('c', 'swiotlb', BOUNCE), get('rust', 'swiotlb', BOUNCE)
+	if c and r:
+		add('swiotlb', 'bounce 64 KiB', 'bytes/ns', BOUNCE_BYTES / c,
+		    BOUNCE_BYTES / r)
+	return rows
+
+
+def print_table(rows, out=sys.stdout):
+	out.write('%-10s %-26s %-12s %12s %12s %8s\n'
+		  % ('setup', 'operation', 'unit', 'C', 'Rust', 'Rust/C'))
+	for row in rows:
+		ratio = '%8.3f' % row['ratio'] if row['ratio'] is not None else '%8s' % '-'
+		out.write('%-10s %-26s %-12s %12.3f %12.3f %s\n'
+			  % (row['group'], row['op'], row['unit'], row['c'],
+			     row['rust'], ratio))
+
+
+def write_svg(rows, path):
+	"""One bar pair per row, each pair scaled to its larger figure."""
+	bar, gap, left, width = 9, 8, 330, 420
+	height = 40 + len(rows) * (2 * bar + gap)
+	svg = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+	       'font-family="sans-serif" font-size="11">' % (left + width + 170, height),
+	       '<text x="10" y="20" font-size="13">DMA API cost per operation, '
+	       'C (grey) and Rust (orange), each pair scaled to its larger '
+	       'figure; QEMU -icount: 1 ns = 1 instruction</text>']
+	y = 36
+	for row in rows:
+		top = max(row['c'], row['rust']) or 1.0
+		label = '%s %s (%s)' % (row['group'], row['op'], row['unit'])
+		svg.append('<text x="10" y="%d">%s</text>' % (y + bar + 3, label))
+		for i, (val, color) in enumerate(((row['c'], '#888888'),
+						  (row['rust'], '#e07020'))):
+			w = max(1, int(width * val / top))
+			svg.append('<rect x="%d" y="%d" width="%d" height="%d" fill="%s"/>'
+				   % (left, y + i * bar, w, bar - 1, color))
+			svg.append('<text x="%d" y="%d">%.3f</text>'
+				   % (left + w + 4, y + i * bar + bar - 1, val))
+		if row['ratio'] is not None:
+			svg.append('<text x="%d" y="%d">Rust/C %.3f</text>'
+				   % (left + width + 90, y + bar + 3, row['ratio']))
+		y += 2 * bar + gap
+	svg.append('</svg>')
+	with open(path, 'w') as f:
+		f.write('\n'.join(svg) + '\n')
+
+
+def compare(a_path, b_path, limit):
+	"""Row by row relative difference of two bench.json files."""
+	with open(a_path) as f:
+		a = {(r['group'], r['op']): r for r in json.load(f)['rows']}
+	with open(b_path) as f:
+		b = {(r['group'], r['op']): r for r in json.load(f)['rows']}
+	worst, bad, judged = 0.0, 0, 0
+	print('%-10s %-26s %10s %10s' % ('setup', 'operation', 'C diff', 'Rust diff'))
+	for key in a:
+		if key not in b:
+			print('%-10s %-26s missing from %s' % (key[0], key[1], b_path))
+			bad += 1
+			continue
+		diffs = []
+		for k in ('c', 'rust'):
+			x, y = a[key][k], b[key][k]
+			diffs.append(abs(x - y) / max(abs(x), abs(y)) if max(abs(x), abs(y)) else 0.0)
+		if a[key].get('coarse'):
+			print('%-10s %-26s %9.3f%% %9.3f%%  (100 ns steps: not judged)'
+			      % (key[0], key[1], diffs[0] * 100, diffs[1] * 100))
+			continue
+		judged += 1
+		worst = max(worst, *diffs)
+		mark = '' if max(diffs) <= limit else '  > %.1f%%' % (limit * 100)
+		bad += bool(mark)
+		print('%-10s %-26s %9.3f%% %9.3f%%%s' % (key[0], key[1], diffs[0] * 100,
+						      diffs[1] * 100, mark))
+	print('largest difference: %.3f%% over %d judged rows; %d above %.1f%%'
+	      % (worst * 100, judged, bad, limit * 100))
+	return 1 if bad else 0
+
+
+def main():
+	ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+	ap.add_argument('--compare', nargs=2, metavar=('OLD', 'NEW'),
+			help='compare two bench.json files instead of running')
+	ap.add_argument('--limit', type=float, default=1.0,
+			help='repeatability limit in percent for --compare')
+	ap.add_argument('--tool', help='static dma_map_benchmark for the guest')
+	ap.add_argument('--timeout', type=int, default=900, help='seconds per boot')
+	ap.add_argument('--json', default=os.path.join(BUILD, 'bench.json'))
+	ap.add_argument('--svg', default=os.path.join(BUILD, 'bench.svg'))
+	args = ap.parse_args()
+	if args.compare:
+		return compare(args.compare[0], args.compare[1], args.limit / 100)
+
+	start = time.time()
+	res, problems = {}, []
+	for run, setup, append in RUNS:
+		for kernel in KERNELS:  # alternating, same command line
+			t = time.time()
+			figures, probs = run_guest(kernel, run, setup, append, args.timeout,
+						   args.tool)
+			res.setdefault(kernel, {})[run] = figures
+			problems += ['%s/%s: %s' % (kernel, run, p) for p in probs]
+			print('bench: %-4s %-11s %2d figures in %3.0f s'
+			      % (kernel, run, len(figures), time.time() - t), flush=True)
+	rows = make_rows(res)
+	print()
+	print_table(rows)
+	with open(args.json, 'w') as f:
+		json.dump({'method': 'QEMU TCG -icount shift=0,sleep=off; ns = instructions; '
+			   'fastest of 12 batches of 256 operations',
+			   'runs': {name: {'setup': s, 'append': a} for name, s, a in RUNS},
+			   'raw': res, 'rows': rows}, f, indent=1)
+	write_svg(rows, args.svg)
+	print('\nbench: %d rows in %s and %s; %.0f s'
+	      % (len(rows), os.path.relpath(args.json, TOP),
+		 os.path.relpath(args.svg, TOP), time.time() - start))
+	for p in problems:
+		print('bench: PROBLEM: ' + p)
+	return 1 if problems or not rows else 0
+
+
+if __name__ == '__main__':
+	sys.exit(main())
