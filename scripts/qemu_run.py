@@ -71,6 +71,7 @@ def main():
 	ap.add_argument('--timeout', type=int, default=600, help='seconds')
 	ap.add_argument('--icount', action='store_true',
 			help='deterministic timing: -icount shift=0,sleep=off')
+	ap.add_argument('--cpus', type=int, help='vCPUs instead of the setup\'s')
 	ap.add_argument('--log', required=True, help='console log file')
 	ap.add_argument('--allow-splats', action='store_true',
 			help='do not fail on kernel WARNING/BUG reports')
@@ -94,7 +95,7 @@ def main():
 	cmd += ['-kernel', os.path.join(args.build_dir, setups.KERNEL_PATH),
 		'-initrd', initrd, '-append', cmdline,
 		'-serial', 'file:' + args.log, '-serial', 'file:' + job_out]
-	cmd += setups.machine_args(args.setup)
+	cmd += setups.machine_args(args.setup, args.cpus or setups.CPUS)
 
 	timed_out = False
 	with open(args.log + '.qemu', 'w') as qlog:

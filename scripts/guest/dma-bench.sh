@@ -12,7 +12,8 @@ echo "$out" | sed 's/^/bench: /'
 dmesg | grep 'dmapool test:' | sed 's/^\[[^]]*\] //; s/^/dmapool: /'
 
 # Upstream's dma_map_benchmark on the same pci-testdev, rebound to the
-# dma_map_benchmark driver. Its figures come in 100 ns steps.
+# dma_map_benchmark driver, when the host put it in /bin: one guest second
+# of 4 KiB single mappings. Its figures come in 100 ns steps.
 if [ -x /bin/dma_map_benchmark ]; then
 	dev=
 	for d in /sys/bus/pci/devices/*; do
@@ -23,7 +24,6 @@ if [ -x /bin/dma_map_benchmark ]; then
 	echo dma_map_benchmark >"$dev/driver_override"
 	echo "$name" >/sys/bus/pci/drivers_probe
 	dma_map_benchmark -t 1 -s 1 -b 64 -d 1 -m 0 -g 1 | sed 's/^/mapbench single_4k: /'
-	dma_map_benchmark -t 1 -s 1 -b 64 -d 1 -m 1 -g 16 | sed 's/^/mapbench sg_16: /'
 fi
 case "$out" in
 *"failed=0"*) exit 0 ;;

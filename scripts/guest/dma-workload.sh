@@ -47,6 +47,14 @@ for nic in /sys/class/net/eth*; do
 	fi
 done
 
+# dma_pool users (nvme's PRP and SGL lists) and their pools, from the
+# per-device sysfs file: name, blocks in use, blocks, block size, chunks.
+for f in /sys/bus/pci/devices/*/pools; do
+	[ -e "$f" ] || continue
+	dev=${f%/pools}
+	sed -n "2,\$s|^|  pools ${dev##*/}: |p" "$f"
+done
+
 echo "  bytes moved: $bytes"
 d=/sys/kernel/debug/dma-api
 if [ -d "$d" ]; then

@@ -35,6 +35,8 @@
 #define BENCH_REPS	12
 #define BENCH_BUF_SIZE	SZ_64K
 #define BENCH_MAX_SG	128
+#define BENCH_SG_ORDER	8	/* 2 * BENCH_MAX_SG pages */
+#define BENCH_COHERENT	16	/* buffers held at once */
 #define BENCH_OUT_SIZE	SZ_8K
 
 struct bench_ctx {
@@ -85,15 +87,28 @@ static int op_bounce(struct bench_ctx *ctx)
 	return 0;
 }
 
+/*
+ * BENCH_COHERENT allocations, then their frees: the cost of one pair is an
+ * average over several places in the page allocator, so that it depends
+ * less on where the allocator's free pages lie after boot.
+ */
 static int op_coherent(struct bench_ctx *ctx)
 {
-	dma_addr_t addr;
-	void *cpu = dma_alloc_coherent(ctx->dev, ctx->size, &addr, GFP_KERNEL);
+	dma_addr_t addr[BENCH_COHERENT];
+	void *cpu[BENCH_COHERENT];
+	int i, n, ret = 0;
 
-	if (!cpu)
-		return -ENOMEM;
-	dma_free_coherent(ctx->dev, ctx->size, cpu, addr);
-	return 0;
+	for (n = 0; n < BENCH_COHERENT; n++) {
+		cpu[n] = dma_alloc_coherent(ctx->dev, ctx->size, &addr[n],
+					    GFP_KERNEL);
+		if (!cpu[n]) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		dma_free_coherent(ctx->dev, ctx->size, cpu[i], addr[i]);
+	return ret;
 }
 
 static int op_pool(struct bench_ctx *ctx)
@@ -107,14 +122,19 @@ static int op_pool(struct bench_ctx *ctx)
 	return 0;
 }
 
-/* Fastest batch of @op, in thousandths of a nanosecond per operation. */
-static int bench_run(struct bench_ctx *ctx, bench_op_t op, u64 *best_mns)
+/*
+ * Fastest batch of @op, in thousandths of a nanosecond per operation. One
+ * call of @op performs @per_call operations, so a batch is BENCH_BATCH /
+ * @per_call calls.
+ */
+static int bench_run(struct bench_ctx *ctx, bench_op_t op, int per_call,
+		     u64 *best_mns)
 {
+	int rep, i, ret, calls = BENCH_BATCH / per_call;
 	u64 best = U64_MAX;
-	int rep, i, ret;
 
 	/* One untimed batch warms caches, pools and IOVA caches. */
-	for (i = 0; i < BENCH_BATCH; i++) {
+	for (i = 0; i < calls; i++) {
 		ret = op(ctx);
 		if (ret)
 			return ret;
@@ -122,7 +142,7 @@ static int bench_run(struct bench_ctx *ctx, bench_op_t op, u64 *best_mns)
 	for (rep = 0; rep < BENCH_REPS; rep++) {
 		u64 start = ktime_get_ns();
 
-		for (i = 0; i < BENCH_BATCH; i++) {
+		for (i = 0; i < calls; i++) {
 			ret = op(ctx);
 			if (ret)
 				return ret;
@@ -130,7 +150,7 @@ static int bench_run(struct bench_ctx *ctx, bench_op_t op, u64 *best_mns)
 		best = min(best, ktime_get_ns() - start);
 		cond_resched();
 	}
-	*best_mns = div_u64(best * 1000, BENCH_BATCH);
+	*best_mns = div_u64(best * 1000, calls * per_call);
 	return 0;
 }
 
@@ -141,10 +161,10 @@ struct bench_out {
 };
 
 static void bench_report(struct bench_out *out, struct bench_ctx *ctx,
-			 const char *name, bench_op_t op)
+			 const char *name, bench_op_t op, int per_call)
 {
 	u64 mns;
-	int ret = bench_run(ctx, op, &mns);
+	int ret = bench_run(ctx, op, per_call, &mns);
 
 	if (ret) {
 		out->failed++;
@@ -155,7 +175,8 @@ static void bench_report(struct bench_out *out, struct bench_ctx *ctx,
 	}
 	out->len += scnprintf(out->text + out->len, BENCH_OUT_SIZE - out->len,
 			      "%s ops=%d ns_per_op=%llu.%03llu\n", name,
-			      BENCH_BATCH * BENCH_REPS, div_u64(mns, 1000),
+			      BENCH_BATCH * BENCH_REPS,
+			      div_u64(mns, 1000),
 			      mns % 1000);
 }
 
@@ -169,16 +190,16 @@ static void bench_streaming(struct bench_out *out, struct bench_ctx *ctx)
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		ctx->size = sizes[i];
 		snprintf(name, sizeof(name), "map_single_%zuk", sizes[i] >> 10);
-		bench_report(out, ctx, name, op_map_single);
+		bench_report(out, ctx, name, op_map_single, 1);
 	}
 
 	ctx->dir = DMA_BIDIRECTIONAL;
 	ctx->size = SZ_4K;
 	ctx->addr = dma_map_single(ctx->dev, ctx->buf, ctx->size, ctx->dir);
 	if (dma_mapping_error(ctx->dev, ctx->addr)) {
-		bench_report(out, ctx, "sync_4k", op_map_single);
+		bench_report(out, ctx, "sync_4k", op_map_single, 1);
 	} else {
-		bench_report(out, ctx, "sync_4k", op_sync);
+		bench_report(out, ctx, "sync_4k", op_sync, 1);
 		dma_unmap_single(ctx->dev, ctx->addr, ctx->size, ctx->dir);
 	}
 
@@ -187,46 +208,45 @@ static void bench_streaming(struct bench_out *out, struct bench_ctx *ctx)
 	ctx->size = SZ_64K;
 	ctx->addr = dma_map_single(ctx->dev, ctx->buf, ctx->size, ctx->dir);
 	if (dma_mapping_error(ctx->dev, ctx->addr)) {
-		bench_report(out, ctx, "bounce_64k", op_map_single);
+		bench_report(out, ctx, "bounce_64k", op_map_single, 1);
 	} else {
-		bench_report(out, ctx, "bounce_64k", op_bounce);
+		bench_report(out, ctx, "bounce_64k", op_bounce, 1);
 		dma_unmap_single(ctx->dev, ctx->addr, ctx->size, ctx->dir);
 	}
 }
 
+/*
+ * The entries are every other page of one order-8 block: never physically
+ * contiguous, so an IOMMU cannot merge them, whatever the page allocator's
+ * state at boot. Free pages between them would make the cost vary.
+ */
 static void bench_sg(struct bench_out *out, struct bench_ctx *ctx)
 {
 	static const int nents[] = { 1, 16, 128 };
 	struct scatterlist *sg;
+	struct page *pages;
 	char name[32];
 	int i;
 
-	if (sg_alloc_table(&ctx->sgt, BENCH_MAX_SG, GFP_KERNEL)) {
+	pages = alloc_pages(GFP_KERNEL, BENCH_SG_ORDER);
+	if (!pages || sg_alloc_table(&ctx->sgt, BENCH_MAX_SG, GFP_KERNEL)) {
 		out->failed++;
-		return;
+		goto free_pages;
 	}
-	for_each_sg(ctx->sgt.sgl, sg, BENCH_MAX_SG, i) {
-		struct page *page = alloc_page(GFP_KERNEL);
-
-		if (!page) {
-			out->failed++;
-			goto free;
-		}
-		sg_set_page(sg, page, PAGE_SIZE, 0);
-	}
+	for_each_sg(ctx->sgt.sgl, sg, BENCH_MAX_SG, i)
+		sg_set_page(sg, pages + 2 * i, PAGE_SIZE, 0);
 
 	ctx->dir = DMA_TO_DEVICE;
 	for (i = 0; i < ARRAY_SIZE(nents); i++) {
 		/* dma_map_sg() walks only the first nents entries. */
 		ctx->nents = nents[i];
 		snprintf(name, sizeof(name), "map_sg_%d", nents[i]);
-		bench_report(out, ctx, name, op_map_sg);
+		bench_report(out, ctx, name, op_map_sg, 1);
 	}
-free:
-	for_each_sg(ctx->sgt.sgl, sg, BENCH_MAX_SG, i)
-		if (sg_page(sg))
-			__free_page(sg_page(sg));
 	sg_free_table(&ctx->sgt);
+free_pages:
+	if (pages)
+		__free_pages(pages, BENCH_SG_ORDER);
 }
 
 static void bench_alloc(struct bench_out *out, struct bench_ctx *ctx)
@@ -239,7 +259,8 @@ static void bench_alloc(struct bench_out *out, struct bench_ctx *ctx)
 	for (i = 0; i < ARRAY_SIZE(coherent); i++) {
 		ctx->size = coherent[i];
 		snprintf(name, sizeof(name), "coherent_%zuk", coherent[i] >> 10);
-		bench_report(out, ctx, name, op_coherent);
+		bench_report(out, ctx, name, op_coherent,
+			     BENCH_COHERENT);
 	}
 	for (i = 0; i < ARRAY_SIZE(pool); i++) {
 		ctx->pool = dma_pool_create("dma_api_bench", ctx->dev, pool[i],
@@ -249,7 +270,7 @@ static void bench_alloc(struct bench_out *out, struct bench_ctx *ctx)
 			continue;
 		}
 		snprintf(name, sizeof(name), "pool_%zu", pool[i]);
-		bench_report(out, ctx, name, op_pool);
+		bench_report(out, ctx, name, op_pool, 1);
 		dma_pool_destroy(ctx->pool);
 	}
 }
@@ -267,7 +288,7 @@ static int bench_open(struct inode *inode, struct file *file)
 	pdev = pci_get_device(BENCH_VENDOR, BENCH_DEVICE, NULL);
 	if (!pdev)
 		return -ENODEV;
-	out = kzalloc(sizeof(*out), GFP_KERNEL);
+	out = kzalloc_obj(*out);
 	if (!out)
 		goto put;
 	out->text = kzalloc(BENCH_OUT_SIZE, GFP_KERNEL);

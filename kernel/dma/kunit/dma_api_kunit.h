@@ -84,4 +84,7 @@ int dma_kunit_debugfs_read(const char *name, char *buf, size_t size);
 int dma_kunit_debugfs_write(const char *name, const char *text);
 long dma_kunit_counter(struct kunit *test, const char *name);
 
+/* A sysfs file by its path under /sys, like dma_kunit_debugfs_read(). */
+int dma_kunit_sysfs_read(const char *path, char *buf, size_t size);
+
 #endif /* _DMA_API_KUNIT_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Helpers of the DMA-mapping API conformance suite: QEMU's edu device, the
- * QEMU setup, the kernel log and the dma-api/ debugfs files.
+ * QEMU setup, the kernel log, the dma-api/ debugfs files and sysfs.
  */
 
 #include <linux/delay.h>
@@ -177,36 +177,55 @@ bool dma_kunit_log_has(u64 mark, const char *needle, const char *needle2)
 	return found;
 }
 
-/* A private mount of debugfs, as an administrator's /sys/kernel/debug. */
-static struct vfsmount *debugfs_mount(void)
+/*
+ * A private mount of a pseudo file system, as an administrator's
+ * /sys/kernel/debug or /sys: the test kernel's init mounts neither.
+ */
+static struct vfsmount *private_mount(const char *fstype)
 {
-	static struct vfsmount *mnt;
+	static struct vfsmount *mnts[2];
+	static const char * const types[2] = { "debugfs", "sysfs" };
 	static DEFINE_MUTEX(mnt_lock);
 	struct file_system_type *type;
+	struct vfsmount *mnt = NULL;
+	int i;
 
 	mutex_lock(&mnt_lock);
-	if (!mnt) {
-		type = get_fs_type("debugfs");
-		if (type) {
-			struct vfsmount *m = vfs_kern_mount(type, 0, "debugfs",
-							    NULL);
-			if (!IS_ERR(m))
-				mnt = m;
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		if (strcmp(types[i], fstype))
+			continue;
+		if (!mnts[i]) {
+			type = get_fs_type(fstype);
+			if (type) {
+				struct vfsmount *m = vfs_kern_mount(type, 0,
+								    fstype,
+								    NULL);
+				if (!IS_ERR(m))
+					mnts[i] = m;
+			}
 		}
+		mnt = mnts[i];
 	}
 	mutex_unlock(&mnt_lock);
 	return mnt;
 }
 
-static struct file *dma_api_open(const char *name, int flags)
+static struct file *pseudo_open(const char *fstype, const char *path,
+				int flags)
 {
-	struct vfsmount *mnt = debugfs_mount();
-	char path[64];
+	struct vfsmount *mnt = private_mount(fstype);
 
 	if (!mnt)
 		return ERR_PTR(-ENODEV);
-	snprintf(path, sizeof(path), "dma-api/%s", name);
 	return file_open_root_mnt(mnt, path, flags, 0);
+}
+
+static struct file *dma_api_open(const char *name, int flags)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "dma-api/%s", name);
+	return pseudo_open("debugfs", path, flags);
 }
 
 /*
@@ -222,9 +241,9 @@ static unsigned long user_buf(size_t size)
 		       MAP_ANONYMOUS | MAP_PRIVATE, 0);
 }
 
-int dma_kunit_debugfs_read(const char *name, char *buf, size_t size)
+/* Reads all of @f into @buf, NUL-terminated, and puts @f. */
+static int file_read_all(struct file *f, char *buf, size_t size)
 {
-	struct file *f = dma_api_open(name, O_RDONLY);
 	unsigned long ubuf;
 	ssize_t n = 0, total = 0;
 	loff_t pos = 0;
@@ -249,6 +268,16 @@ int dma_kunit_debugfs_read(const char *name, char *buf, size_t size)
 	vm_munmap(ubuf, size);
 	buf[total] = '\0';
 	return n < 0 ? n : total;
+}
+
+int dma_kunit_debugfs_read(const char *name, char *buf, size_t size)
+{
+	return file_read_all(dma_api_open(name, O_RDONLY), buf, size);
+}
+
+int dma_kunit_sysfs_read(const char *path, char *buf, size_t size)
+{
+	return file_read_all(pseudo_open("sysfs", path, O_RDONLY), buf, size);
 }
 
 int dma_kunit_debugfs_write(const char *name, const char *text)

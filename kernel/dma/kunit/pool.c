@@ -7,6 +7,7 @@
 #include <linux/dmapool.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/string.h>
 
 #include "dma_api_kunit.h"
 
@@ -223,6 +224,83 @@ static void pool_destroy_busy_is_reported(struct kunit *test)
 	memset(blk, 0, 128);
 }
 
+/* The line of pool @name in a device's "pools" file: in use, blocks, size, chunks. */
+static int pools_line(const char *text, const char *name, size_t *v)
+{
+	const char *line = text;
+	char found[32];
+	unsigned int size;
+
+	while (line && *line) {
+		if (sscanf(line, "%31s %zu %zu %u %zu", found, &v[0], &v[1],
+			   &size, &v[3]) == 5 && !strcmp(found, name)) {
+			v[2] = size;
+			return 0;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The device's "pools" sysfs file lists each pool with its blocks in use,
+ * its blocks, block size and chunks, and goes away with the last pool.
+ */
+static void pool_sysfs_lists_pools(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	struct dma_pool *a, *b;
+	struct block blk[3];
+	char path[96], *text;
+	size_t v[4];
+	int i;
+
+	text = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	snprintf(path, sizeof(path), "bus/pci/devices/%s/pools", dev_name(dev));
+	/* No pool on the device yet, so no file. */
+	KUNIT_ASSERT_EQ(test, dma_kunit_sysfs_read(path, text, PAGE_SIZE),
+			-ENOENT);
+
+	a = dma_pool_create("kunit-sysfs-a", dev, 64, 8, 0);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	b = dma_pool_create("kunit-sysfs-b", dev, 1000, 8, 0);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	for (i = 0; i < ARRAY_SIZE(blk); i++) {
+		blk[i].cpu = dma_pool_alloc(a, GFP_KERNEL, &blk[i].dma);
+		KUNIT_ASSERT_NOT_NULL(test, blk[i].cpu);
+	}
+
+	KUNIT_ASSERT_GT(test, dma_kunit_sysfs_read(path, text, PAGE_SIZE), 0);
+	KUNIT_EXPECT_TRUE(test, str_has_prefix(text, "poolinfo - 0.1\n"));
+	KUNIT_ASSERT_EQ_MSG(test, pools_line(text, "kunit-sysfs-a", v), 0,
+			    "%s", text);
+	/* 3 of the 64 blocks of one page in use. */
+	KUNIT_EXPECT_EQ(test, v[0], 3);
+	KUNIT_EXPECT_EQ(test, v[1], PAGE_SIZE / 64);
+	KUNIT_EXPECT_EQ(test, v[2], 64);
+	KUNIT_EXPECT_EQ(test, v[3], 1);
+	KUNIT_ASSERT_EQ_MSG(test, pools_line(text, "kunit-sysfs-b", v), 0,
+			    "%s", text);
+	/* Rounded up to the alignment; nothing allocated yet. */
+	KUNIT_EXPECT_EQ(test, v[0], 0);
+	KUNIT_EXPECT_EQ(test, v[1], 0);
+	KUNIT_EXPECT_EQ(test, v[2], 1000);
+	KUNIT_EXPECT_EQ(test, v[3], 0);
+
+	for (i = 0; i < ARRAY_SIZE(blk); i++)
+		dma_pool_free(a, blk[i].cpu, blk[i].dma);
+	dma_pool_destroy(a);
+	KUNIT_ASSERT_GT(test, dma_kunit_sysfs_read(path, text, PAGE_SIZE), 0);
+	KUNIT_EXPECT_NE(test, pools_line(text, "kunit-sysfs-a", v), 0);
+	KUNIT_EXPECT_EQ(test, pools_line(text, "kunit-sysfs-b", v), 0);
+	dma_pool_destroy(b);
+	KUNIT_EXPECT_EQ(test, dma_kunit_sysfs_read(path, text, PAGE_SIZE),
+			-ENOENT);
+}
+
 /*
  * dmam_pool_create(): the pool and its pages go when the devres group is
  * released; dma-debug sees the pool's coherent page come and go.
@@ -289,6 +367,7 @@ static struct kunit_case dma_api_pool_cases[] = {
 	KUNIT_CASE_SLOW(pool_device_reads_and_writes),
 	KUNIT_CASE(pool_create_rejects_bad_params),
 	KUNIT_CASE(pool_destroy_busy_is_reported),
+	KUNIT_CASE(pool_sysfs_lists_pools),
 	KUNIT_CASE(pool_managed_destroyed_with_devres),
 	KUNIT_CASE(pool_alloc_free_atomic),
 	{}

@@ -5,10 +5,22 @@
 //! Each module under `kernel/dma/` that uses only `core` is compiled here by
 //! `#[path]` and tested with `cargo test`, apart from the kernel. A module
 //! is named after its component and file: `mapping_mask` is
-//! `kernel/dma/dma_mapping/mask.rs`.
+//! `kernel/dma/dma_mapping/mask.rs`, `dmapool_blocks` is
+//! `kernel/dma/dmapool/blocks.rs`.
 
 #[path = "../../../../kernel/dma/dma_mapping/mask.rs"]
 pub mod mapping_mask;
 
+// The kernel's modules are crate-private there; here only the tests use them.
+#[allow(dead_code)]
+#[path = "../../../../kernel/dma/dmapool/blocks.rs"]
+mod dmapool_blocks;
+
+#[cfg(test)]
+mod rng;
+
 #[cfg(test)]
 mod mask_tests;
+
+#[cfg(test)]
+mod dmapool_tests;

@@ -50,11 +50,11 @@ def _disk(name: str) -> str:
 	return path
 
 
-def machine_args(setup: str) -> List[str]:
+def machine_args(setup: str, cpus: int = CPUS) -> List[str]:
 	"""QEMU arguments for a setup, without kernel, initrd and accelerator."""
 	s = SETUPS[setup]
 	# kunit.py passes its own -m first; the last -m wins.
-	return ['-machine', 'q35', '-smp', str(CPUS), '-m', str(s['memory_mb']),
+	return ['-machine', 'q35', '-smp', str(cpus), '-m', str(s['memory_mb']),
 		'-bios', 'qboot.rom'] + s['args'] + [
 		'-device', 'edu',
 		'-device', 'pci-testdev',
