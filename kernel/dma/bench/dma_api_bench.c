@@ -160,6 +160,13 @@ struct bench_out {
 	int failed;
 };
 
+static void bench_fail(struct bench_out *out, const char *name, int err)
+{
+	out->failed++;
+	out->len += scnprintf(out->text + out->len, BENCH_OUT_SIZE - out->len,
+			      "%s error=%d\n", name, err);
+}
+
 static void bench_report(struct bench_out *out, struct bench_ctx *ctx,
 			 const char *name, bench_op_t op, int per_call)
 {
@@ -167,10 +174,7 @@ static void bench_report(struct bench_out *out, struct bench_ctx *ctx,
 	int ret = bench_run(ctx, op, per_call, &mns);
 
 	if (ret) {
-		out->failed++;
-		out->len += scnprintf(out->text + out->len,
-				      BENCH_OUT_SIZE - out->len,
-				      "%s error=%d\n", name, ret);
+		bench_fail(out, name, ret);
 		return;
 	}
 	out->len += scnprintf(out->text + out->len, BENCH_OUT_SIZE - out->len,
@@ -178,6 +182,22 @@ static void bench_report(struct bench_out *out, struct bench_ctx *ctx,
 			      BENCH_BATCH * BENCH_REPS,
 			      div_u64(mns, 1000),
 			      mns % 1000);
+}
+
+/* Times @op on one mapping of @size bytes, held for the whole benchmark. */
+static void bench_on_mapping(struct bench_out *out, struct bench_ctx *ctx,
+			     const char *name, size_t size,
+			     enum dma_data_direction dir, bench_op_t op)
+{
+	ctx->dir = dir;
+	ctx->size = size;
+	ctx->addr = dma_map_single(ctx->dev, ctx->buf, size, dir);
+	if (dma_mapping_error(ctx->dev, ctx->addr)) {
+		bench_fail(out, name, -ENOMEM);
+		return;
+	}
+	bench_report(out, ctx, name, op, 1);
+	dma_unmap_single(ctx->dev, ctx->addr, size, dir);
 }
 
 static void bench_streaming(struct bench_out *out, struct bench_ctx *ctx)
@@ -192,27 +212,10 @@ static void bench_streaming(struct bench_out *out, struct bench_ctx *ctx)
 		snprintf(name, sizeof(name), "map_single_%zuk", sizes[i] >> 10);
 		bench_report(out, ctx, name, op_map_single, 1);
 	}
-
-	ctx->dir = DMA_BIDIRECTIONAL;
-	ctx->size = SZ_4K;
-	ctx->addr = dma_map_single(ctx->dev, ctx->buf, ctx->size, ctx->dir);
-	if (dma_mapping_error(ctx->dev, ctx->addr)) {
-		bench_report(out, ctx, "sync_4k", op_map_single, 1);
-	} else {
-		bench_report(out, ctx, "sync_4k", op_sync, 1);
-		dma_unmap_single(ctx->dev, ctx->addr, ctx->size, ctx->dir);
-	}
-
+	bench_on_mapping(out, ctx, "sync_4k", SZ_4K, DMA_BIDIRECTIONAL, op_sync);
 	/* A streaming sync copies the whole buffer when it bounces. */
-	ctx->dir = DMA_TO_DEVICE;
-	ctx->size = SZ_64K;
-	ctx->addr = dma_map_single(ctx->dev, ctx->buf, ctx->size, ctx->dir);
-	if (dma_mapping_error(ctx->dev, ctx->addr)) {
-		bench_report(out, ctx, "bounce_64k", op_map_single, 1);
-	} else {
-		bench_report(out, ctx, "bounce_64k", op_bounce, 1);
-		dma_unmap_single(ctx->dev, ctx->addr, ctx->size, ctx->dir);
-	}
+	bench_on_mapping(out, ctx, "bounce_64k", SZ_64K, DMA_TO_DEVICE,
+			 op_bounce);
 }
 
 /*
