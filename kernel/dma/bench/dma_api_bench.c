@@ -36,7 +36,7 @@
 #define BENCH_BUF_SIZE	SZ_64K
 #define BENCH_MAX_SG	128
 #define BENCH_SG_ORDER	8	/* 2 * BENCH_MAX_SG pages */
-#define BENCH_COHERENT	16	/* buffers held at once */
+#define BENCH_COHERENT	64	/* buffers held at once */
 #define BENCH_OUT_SIZE	SZ_8K
 
 struct bench_ctx {
