@@ -8,8 +8,16 @@
 //! `kernel/dma/dma_mapping/mask.rs`, `dmapool_blocks` is
 //! `kernel/dma/dmapool/blocks.rs`.
 
+#[allow(dead_code)]
 #[path = "../../../../kernel/dma/dma_mapping/mask.rs"]
-pub mod mapping_mask;
+mod mapping_mask;
+
+// `range_map.rs` reaches the mask module as `super::mask`, as in the kernel.
+use mapping_mask as mask;
+
+#[allow(dead_code)]
+#[path = "../../../../kernel/dma/dma_mapping/range_map.rs"]
+mod mapping_range_map;
 
 // The kernel's modules are crate-private there; here only the tests use them.
 #[allow(dead_code)]
@@ -24,3 +32,6 @@ mod mask_tests;
 
 #[cfg(test)]
 mod dmapool_tests;
+
+#[cfg(test)]
+mod range_map_tests;

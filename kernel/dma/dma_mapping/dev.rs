@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! The DMA view of a `struct device`: its masks, flags, range map, swiotlb
+//! pool and address translation.
+//!
+//! The fast paths read the fields C's inline helpers read, so that a map or
+//! a sync makes no call for them. x86-64 is cache-coherent for DMA and has
+//! no architecture hooks for cache maintenance; the option depends on it
+//! (see `Kconfig.rust`).
+
+use super::range_map::{self, Region, MAPPING_ERROR};
+use core::ptr;
+use kernel::bindings;
+
+pub(crate) type Dma = bindings::dma_addr_t;
+pub(crate) type Phys = bindings::phys_addr_t;
+
+// A region of the kernel's range map has the layout of `Region`.
+const _: () = assert!(core::mem::size_of::<bindings::bus_dma_region>() == 24);
+const _: () = assert!(core::mem::size_of::<Region>() == 24);
+
+/// A device as the DMA core sees it.
+#[derive(Clone, Copy)]
+pub(crate) struct Dev(*mut bindings::device);
+
+impl Dev {
+    /// Wraps a C device pointer.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must point to a live `struct device` for as long as the
+    /// wrapper is used, as every DMA API call's device does.
+    #[inline(always)]
+    pub(crate) unsafe fn new(dev: *mut bindings::device) -> Self {
+        Dev(dev)
+    }
+
+    /// The C pointer.
+    #[inline(always)]
+    pub(crate) fn raw(self) -> *mut bindings::device {
+        self.0
+    }
+
+    /// Whether the device's flag number `bit` is set (`dev_<flag>()`).
+    #[inline(always)]
+    fn flag(self, bit: u32) -> bool {
+        // SAFETY: The device is live (see `new`); the flags word is read
+        // once, as `test_bit()` does, and writers change it atomically.
+        let word = unsafe { ptr::read_volatile(ptr::addr_of!((*self.0).flags[0])) };
+        word & (1 << bit) != 0
+    }
+
+    /// Whether the IOMMU DMA layer handles the device (`use_dma_iommu()`).
+    #[inline(always)]
+    pub(crate) fn uses_iommu(self) -> bool {
+        cfg!(CONFIG_IOMMU_DMA) && self.flag(bindings::struct_device_flags_DEV_FLAG_DMA_IOMMU)
+    }
+
+    /// Whether the device's dma_map_ops are bypassed for direct mapping.
+    #[inline(always)]
+    pub(crate) fn ops_bypass(self) -> bool {
+        cfg!(CONFIG_DMA_OPS_BYPASS)
+            && self.flag(bindings::struct_device_flags_DEV_FLAG_DMA_OPS_BYPASS)
+    }
+
+    /// Whether sync operations can be skipped (`dev_dma_skip_sync()`).
+    #[inline(always)]
+    pub(crate) fn skip_sync(self) -> bool {
+        cfg!(CONFIG_DMA_NEED_SYNC)
+            && self.flag(bindings::struct_device_flags_DEV_FLAG_DMA_SKIP_SYNC)
+    }
+
+    /// Sets or clears the skip-sync flag.
+    pub(crate) fn set_skip_sync(self, skip: bool) {
+        if cfg!(CONFIG_DMA_NEED_SYNC) {
+            // SAFETY: The device is live; the helper changes the bit atomically.
+            unsafe { bindings::dev_assign_dma_skip_sync(self.0, skip) };
+        }
+    }
+
+    /// Whether the device snoops the CPU caches (`dev_is_dma_coherent()`):
+    /// always, on the architectures the Rust core supports.
+    #[inline(always)]
+    pub(crate) fn is_coherent(self) -> bool {
+        true
+    }
+
+    /// The device's legacy DMA operations, if it has any (`get_dma_ops()`).
+    #[inline(always)]
+    pub(crate) fn ops(self) -> Option<&'static bindings::dma_map_ops> {
+        if !cfg!(CONFIG_ARCH_HAS_DMA_OPS) {
+            return None;
+        }
+        // SAFETY: The device is live. A device's operations are static
+        // tables that outlive it.
+        unsafe { bindings::get_dma_ops(self.0).as_ref() }
+    }
+
+    /// Whether the device has a streaming mask at all.
+    #[inline(always)]
+    pub(crate) fn has_dma_mask(self) -> bool {
+        // SAFETY: The device is live.
+        !unsafe { (*self.0).dma_mask }.is_null()
+    }
+
+    /// The streaming DMA mask, or 0 when the device has none.
+    #[inline(always)]
+    pub(crate) fn dma_mask(self) -> u64 {
+        // SAFETY: The device is live; its mask pointer is NULL or points to
+        // the mask, which lives as long as the device.
+        unsafe { (*self.0).dma_mask.as_ref() }.copied().unwrap_or(0)
+    }
+
+    /// Stores a new streaming mask; the device must have a mask pointer.
+    pub(crate) fn store_dma_mask(self, mask: u64) {
+        // SAFETY: The device is live and the caller checked that its mask
+        // pointer is set.
+        unsafe { *(*self.0).dma_mask = mask };
+    }
+
+    /// The coherent DMA mask.
+    #[inline(always)]
+    pub(crate) fn coherent_mask(self) -> u64 {
+        // SAFETY: The device is live.
+        unsafe { (*self.0).coherent_dma_mask }
+    }
+
+    /// Stores a new coherent mask.
+    pub(crate) fn store_coherent_mask(self, mask: u64) {
+        // SAFETY: The device is live; drivers set masks from probe, where
+        // nothing else maps for the device.
+        unsafe { (*self.0).coherent_dma_mask = mask };
+    }
+
+    /// The limit the bus puts on DMA addresses, 0 for none.
+    #[inline(always)]
+    pub(crate) fn bus_limit(self) -> u64 {
+        // SAFETY: The device is live.
+        unsafe { (*self.0).bus_dma_limit }
+    }
+
+    /// The device's range map, empty when bus and CPU addresses agree.
+    #[inline(always)]
+    pub(crate) fn range_map(self) -> &'static [Region] {
+        // SAFETY: The device is live; its range map, if any, is an array
+        // ended by a region of size 0, set up before drivers bind and not
+        // changed while the device has mappings.
+        unsafe {
+            let map = (*self.0).dma_range_map.cast::<Region>();
+            if map.is_null() {
+                return &[];
+            }
+            let mut n = 0;
+            while (*map.add(n)).size != 0 {
+                n += 1;
+            }
+            core::slice::from_raw_parts(map, n)
+        }
+    }
+
+    /// Whether the device has a range map.
+    #[inline(always)]
+    fn has_range_map(self) -> bool {
+        // SAFETY: The device is live.
+        !unsafe { (*self.0).dma_range_map }.is_null()
+    }
+
+    /// The bus address of `phys` before memory encryption is applied.
+    #[inline(always)]
+    fn bus_addr(self, phys: Phys) -> Dma {
+        if self.has_range_map() {
+            range_map::phys_to_dma(self.range_map(), phys)
+        } else {
+            phys
+        }
+    }
+
+    /// The DMA address of `phys` in encrypted memory (`phys_to_dma()`).
+    #[inline(always)]
+    pub(crate) fn phys_to_dma(self, phys: Phys) -> Dma {
+        encrypted(self.bus_addr(phys))
+    }
+
+    /// The DMA address of `phys` in unencrypted memory
+    /// (`phys_to_dma_unencrypted()`).
+    #[inline(always)]
+    pub(crate) fn phys_to_dma_unencrypted(self, phys: Phys) -> Dma {
+        unencrypted(self.bus_addr(phys))
+    }
+
+    /// The DMA address dma-direct gives `phys`: unencrypted when the
+    /// device must see decrypted memory.
+    #[inline(always)]
+    pub(crate) fn phys_to_dma_direct(self, phys: Phys) -> Dma {
+        if self.force_unencrypted() {
+            self.phys_to_dma_unencrypted(phys)
+        } else {
+            self.phys_to_dma(phys)
+        }
+    }
+
+    /// The CPU physical address of a DMA address (`dma_to_phys()`).
+    #[inline(always)]
+    pub(crate) fn dma_to_phys(self, dma: Dma) -> Phys {
+        let dma = canonical(dma);
+        if self.has_range_map() {
+            range_map::dma_to_phys(self.range_map(), dma)
+        } else {
+            dma
+        }
+    }
+
+    /// Whether the device can reach `size` bytes at `dma` with its
+    /// streaming mask (`dma_capable()`; `dma_addr_t` is 64-bit).
+    #[inline(always)]
+    pub(crate) fn capable(self, dma: Dma, size: usize) -> bool {
+        range_map::capable(dma, size as u64, self.dma_mask(), self.bus_limit())
+    }
+
+    /// Whether `size` bytes at `phys` are within the coherent mask
+    /// (`dma_coherent_ok()`).
+    pub(crate) fn coherent_ok(self, phys: Phys, size: usize) -> bool {
+        range_map::capable(
+            self.phys_to_dma_direct(phys),
+            size as u64,
+            self.coherent_mask(),
+            self.bus_limit(),
+        )
+    }
+
+    /// Whether the device's memory must be shared decrypted with it
+    /// (`force_dma_unencrypted()`).
+    #[inline(always)]
+    pub(crate) fn force_unencrypted(self) -> bool {
+        // SAFETY: The device is live.
+        cfg!(CONFIG_ARCH_HAS_FORCE_DMA_UNENCRYPTED)
+            && unsafe { bindings::dma_rs_force_unencrypted(self.0) }
+    }
+
+    /// The device's swiotlb pool set, if any.
+    #[inline(always)]
+    fn io_tlb_mem(self) -> Option<&'static bindings::io_tlb_mem> {
+        if !cfg!(CONFIG_SWIOTLB) {
+            return None;
+        }
+        // SAFETY: The device is live; its swiotlb memory, if any, lives as
+        // long as it.
+        unsafe { (*self.0).dma_io_tlb_mem.as_ref() }
+    }
+
+    /// Whether every streaming mapping must bounce (`swiotlb=force` or a
+    /// restricted pool): `is_swiotlb_force_bounce()`.
+    #[inline(always)]
+    pub(crate) fn swiotlb_force_bounce(self) -> bool {
+        self.io_tlb_mem().is_some_and(|mem| mem.force_bounce)
+    }
+
+    /// Whether the device has a usable swiotlb (`is_swiotlb_active()`).
+    pub(crate) fn swiotlb_active(self) -> bool {
+        // SAFETY: The device is live.
+        cfg!(CONFIG_SWIOTLB) && unsafe { bindings::dma_rs_is_swiotlb_active(self.0) }
+    }
+
+    /// Whether coherent allocations come from a restricted swiotlb pool.
+    pub(crate) fn swiotlb_for_alloc(self) -> bool {
+        // SAFETY: The device is live.
+        cfg!(CONFIG_DMA_RESTRICTED_POOL) && unsafe { bindings::is_swiotlb_for_alloc(self.0) }
+    }
+
+    /// The swiotlb pool that holds `phys`, or NULL when `phys` is not a
+    /// bounce buffer (`swiotlb_find_pool()`).
+    #[inline(always)]
+    pub(crate) fn swiotlb_pool(self, phys: Phys) -> *mut bindings::io_tlb_pool {
+        let Some(mem) = self.io_tlb_mem() else {
+            return ptr::null_mut();
+        };
+        if cfg!(CONFIG_SWIOTLB_DYNAMIC) {
+            // SAFETY: The device is live; the helper orders its reads as
+            // the dynamic pools require.
+            return unsafe { bindings::swiotlb_find_pool(self.0, phys) };
+        }
+        if phys >= mem.defpool.start && phys < mem.defpool.end {
+            ptr::addr_of!(mem.defpool).cast_mut()
+        } else {
+            ptr::null_mut()
+        }
+    }
+
+    /// The name dma-direct's reports use.
+    pub(crate) fn as_ref(&self) -> &kernel::device::Device {
+        // SAFETY: The device is live and its refcount is held by whoever
+        // called into the DMA API with it.
+        unsafe { kernel::device::Device::from_raw(self.0) }
+    }
+}
+
+/// `dma_addr_encrypted()`: the identity unless the architecture encrypts
+/// memory.
+#[inline(always)]
+fn encrypted(addr: Dma) -> Dma {
+    if cfg!(CONFIG_ARCH_HAS_MEM_ENCRYPT) && cfg!(CONFIG_AMD_MEM_ENCRYPT) {
+        // SAFETY: A pure function of its argument.
+        unsafe { bindings::dma_rs_addr_encrypted(addr) }
+    } else {
+        addr
+    }
+}
+
+/// `dma_addr_unencrypted()`.
+#[inline(always)]
+fn unencrypted(addr: Dma) -> Dma {
+    if cfg!(CONFIG_ARCH_HAS_MEM_ENCRYPT) && cfg!(CONFIG_AMD_MEM_ENCRYPT) {
+        // SAFETY: A pure function of its argument.
+        unsafe { bindings::dma_rs_addr_unencrypted(addr) }
+    } else {
+        addr
+    }
+}
+
+/// `dma_addr_canonical()`.
+#[inline(always)]
+fn canonical(addr: Dma) -> Dma {
+    if cfg!(CONFIG_ARCH_HAS_MEM_ENCRYPT) && cfg!(CONFIG_AMD_MEM_ENCRYPT) {
+        // SAFETY: A pure function of its argument.
+        unsafe { bindings::dma_rs_addr_canonical(addr) }
+    } else {
+        addr
+    }
+}
+
+/// The physical address of a page (`page_to_phys()`), computed inline on
+/// x86-64's virtual memory map.
+#[inline(always)]
+pub(crate) fn page_to_phys(page: *mut bindings::page) -> Phys {
+    #[cfg(CONFIG_SPARSEMEM_VMEMMAP)]
+    {
+        // SAFETY: `vmemmap_base` is set at boot; every `struct page` lies
+        // in the array that starts there.
+        let base = unsafe { bindings::vmemmap_base } as usize;
+        let pfn = (page as usize - base) / core::mem::size_of::<bindings::page>();
+        (pfn as Phys) << bindings::PAGE_SHIFT
+    }
+    #[cfg(not(CONFIG_SPARSEMEM_VMEMMAP))]
+    // SAFETY: `page` is a valid page.
+    unsafe {
+        bindings::page_to_phys(page)
+    }
+}
+
+/// The failed-mapping address.
+pub(crate) const DMA_MAPPING_ERROR: Dma = MAPPING_ERROR;
