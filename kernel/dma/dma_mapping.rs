@@ -166,6 +166,11 @@ struct Devres {
     attrs: c_ulong,
 }
 
+/// devres release of a managed allocation: frees it.
+///
+/// # Safety
+///
+/// `res` must be a record filled in by [`dmam_alloc_attrs`] for `dev`.
 unsafe extern "C" fn dmam_release(dev: *mut device, res: *mut c_void) {
     // SAFETY: devres passes the record `dmam_alloc_attrs` filled in.
     let this = unsafe { &*res.cast::<Devres>() };
@@ -173,6 +178,11 @@ unsafe extern "C" fn dmam_release(dev: *mut device, res: *mut c_void) {
     unsafe { dma_free_attrs(dev, this.size, this.vaddr, this.dma, this.attrs) };
 }
 
+/// devres match: whether record `res` is the allocation `data` describes.
+///
+/// # Safety
+///
+/// `res` and `data` must be allocation records.
 unsafe extern "C" fn dmam_match(_dev: *mut device, res: *mut c_void, data: *mut c_void) -> c_int {
     // SAFETY: devres passes one of our records and the one to match.
     let (this, other) = unsafe { (&*res.cast::<Devres>(), &*data.cast::<Devres>()) };

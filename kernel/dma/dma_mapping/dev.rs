@@ -336,7 +336,7 @@ pub(crate) fn page_to_phys(page: *mut bindings::page) -> Phys {
     {
         // SAFETY: `vmemmap_base` is set at boot; every `struct page` lies
         // in the array that starts there.
-        let base = unsafe { bindings::vmemmap_base } as usize;
+        let base = unsafe { bindings::vmemmap_base };
         let pfn = (page as usize - base) / core::mem::size_of::<bindings::page>();
         (pfn as Phys) << bindings::PAGE_SHIFT
     }

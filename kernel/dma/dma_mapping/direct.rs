@@ -170,12 +170,11 @@ pub(crate) unsafe fn map_sg(
     dir: dma_data_direction,
     attrs: c_ulong,
 ) -> c_int {
-    let mut mapped = 0;
     #[cfg(CONFIG_PCI_P2PDMA)]
     // SAFETY: The state is plain data, valid when zeroed, as C starts it.
     let mut p2p: bindings::pci_p2pdma_map_state = unsafe { core::mem::zeroed() };
     // SAFETY: The caller passes a valid scatterlist of `nents` entries.
-    for entry in unsafe { sg::entries(sgl, nents) } {
+    for (mapped, entry) in (0..).zip(unsafe { sg::entries(sgl, nents) }) {
         #[cfg(CONFIG_PCI_P2PDMA)]
         // SAFETY: `entry` is a valid entry with a page.
         match unsafe { bindings::pci_p2pdma_state(&mut p2p, dev.raw(), bindings::sg_page(entry)) } {
@@ -189,7 +188,6 @@ pub(crate) unsafe fn map_sg(
                     sg::set_dma(entry, bus, sg::length(entry));
                     bindings::sg_dma_mark_bus_address(entry);
                 }
-                mapped += 1;
                 continue;
             }
             _ => {
@@ -209,7 +207,6 @@ pub(crate) unsafe fn map_sg(
             }
             sg::set_dma(entry, dma, len);
         }
-        mapped += 1;
     }
     nents
 }
@@ -312,7 +309,7 @@ pub(crate) fn required_mask(dev: Dev) -> u64 {
 
 /// Whether dma-direct can serve a device with `mask` (`dma_direct_supported()`).
 pub(crate) fn supported(dev: Dev, mask: u64) -> bool {
-    if mask >= u32::MAX as u64 {
+    if mask >= u64::from(u32::MAX) {
         return true;
     }
     let mut min_mask = last_ram_byte();
@@ -325,6 +322,10 @@ pub(crate) fn supported(dev: Dev, mask: u64) -> bool {
 
 /// `walk_system_ram_range()` callback: 1 when some page of the range is
 /// outside the device's range map.
+///
+/// # Safety
+///
+/// `data` must be a live device.
 unsafe extern "C" fn ram_range_unmapped(
     start_pfn: c_ulong,
     nr_pages: c_ulong,

@@ -109,7 +109,7 @@ pub(crate) enum Zone {
 pub(crate) fn optimal_zone(phys_limit: u64, zone_dma_limit: u64) -> Zone {
     if phys_limit <= zone_dma_limit {
         Zone::Dma
-    } else if phys_limit <= u32::MAX as u64 {
+    } else if phys_limit <= u64::from(u32::MAX) {
         Zone::Dma32
     } else {
         Zone::Normal
@@ -151,7 +151,7 @@ pub(crate) fn page_align(size: u64, page_shift: u32) -> u64 {
     let mask = (1u64 << page_shift) - 1;
     match size.checked_add(mask) {
         Some(s) => s & !mask,
-        None => u64::MAX & !mask,
+        None => !mask,
     }
 }
 

@@ -68,7 +68,7 @@ pub(crate) unsafe fn phys(sg: *mut scatterlist) -> Phys {
     // SAFETY: The caller passes a valid entry; its link holds its page.
     let (link, offset) = unsafe { ((*sg).page_link, (*sg).offset) };
     let page = (link & !(CHAIN | END)) as *mut bindings::page;
-    super::dev::page_to_phys(page) + offset as Phys
+    super::dev::page_to_phys(page) + Phys::from(offset)
 }
 
 /// The entry's length in bytes.

@@ -11,8 +11,16 @@ const PAGE_SHIFT: u32 = 12;
 /// Two regions as a bus with an offset window and a hole would have them.
 fn two_regions() -> [Region; 2] {
     [
-        Region { cpu_start: 0x1000_0000, dma_start: 0x8000_0000, size: 0x1000_0000 },
-        Region { cpu_start: 0x4000_0000, dma_start: 0x0, size: 0x0100_0000 },
+        Region {
+            cpu_start: 0x1000_0000,
+            dma_start: 0x8000_0000,
+            size: 0x1000_0000,
+        },
+        Region {
+            cpu_start: 0x4000_0000,
+            dma_start: 0x0,
+            size: 0x0100_0000,
+        },
     ]
 }
 
@@ -78,7 +86,11 @@ fn capable_agrees_with_a_wide_model() {
     let mut rng = Rng::new(11);
     for _ in 0..100_000 {
         let mask = u64::MAX >> rng.below(64);
-        let bus = if rng.below(2) == 0 { 0 } else { u64::MAX >> rng.below(64) };
+        let bus = if rng.below(2) == 0 {
+            0
+        } else {
+            u64::MAX >> rng.below(64)
+        };
         let dma = rng.next() >> rng.below(64);
         let size = 1 + (rng.next() >> (32 + rng.below(32)));
         let limit = match (mask, bus) {
@@ -87,7 +99,11 @@ fn capable_agrees_with_a_wide_model() {
         };
         let end = dma as u128 + size as u128 - 1;
         let model = dma != MAPPING_ERROR && end <= limit as u128;
-        assert_eq!(capable(dma, size, mask, bus), model, "{dma:#x}+{size:#x} mask {mask:#x} bus {bus:#x}");
+        assert_eq!(
+            capable(dma, size, mask, bus),
+            model,
+            "{dma:#x}+{size:#x} mask {mask:#x} bus {bus:#x}"
+        );
     }
 }
 
@@ -100,13 +116,25 @@ fn zones_follow_the_coherent_limit() {
     assert_eq!(optimal_zone(u64::MAX, zone_dma), Zone::Normal);
 
     // Retries go down one zone at a time, then stop.
-    assert_eq!(fallback_zone(Zone::Normal, u64::MAX - 1, true, true), Some(Zone::Dma32));
-    assert_eq!(fallback_zone(Zone::Dma32, u64::MAX - 1, true, true), Some(Zone::Dma));
+    assert_eq!(
+        fallback_zone(Zone::Normal, u64::MAX - 1, true, true),
+        Some(Zone::Dma32)
+    );
+    assert_eq!(
+        fallback_zone(Zone::Dma32, u64::MAX - 1, true, true),
+        Some(Zone::Dma)
+    );
     assert_eq!(fallback_zone(Zone::Dma, u64::MAX - 1, true, true), None);
     // A full 64-bit limit skips ZONE_DMA32, as C does.
-    assert_eq!(fallback_zone(Zone::Normal, u64::MAX, true, true), Some(Zone::Dma));
+    assert_eq!(
+        fallback_zone(Zone::Normal, u64::MAX, true, true),
+        Some(Zone::Dma)
+    );
     // Kernels without the zones.
-    assert_eq!(fallback_zone(Zone::Normal, 1 << 40, false, true), Some(Zone::Dma));
+    assert_eq!(
+        fallback_zone(Zone::Normal, 1 << 40, false, true),
+        Some(Zone::Dma)
+    );
     assert_eq!(fallback_zone(Zone::Normal, 1 << 40, false, false), None);
 }
 
