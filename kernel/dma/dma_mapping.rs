@@ -34,7 +34,10 @@ mod range_map;
 #[path = "dma_mapping/dev.rs"]
 mod dev;
 
-#[path = "dma_mapping/sg.rs"]
+#[path = "common/mem.rs"]
+mod mem;
+
+#[path = "common/sg.rs"]
 mod sg;
 
 #[path = "dma_mapping/hooks.rs"]
@@ -335,11 +338,14 @@ pub unsafe extern "C" fn dma_map_page_attrs(
         return DMA_MAPPING_ERROR;
     }
     // SAFETY: The caller passes a valid page.
-    if cfg!(CONFIG_DMA_API_DEBUG) && unsafe { bindings::dma_rs_page_is_zone_device(page) } {
+    if cfg!(CONFIG_DMA_API_DEBUG)
+        && cfg!(CONFIG_ZONE_DEVICE)
+        && unsafe { bindings::dma_rs_page_is_zone_device(page) }
+    {
         kernel::warn_on!(true);
         return DMA_MAPPING_ERROR;
     }
-    let phys = dev::page_to_phys(page) + offset as Phys;
+    let phys = mem::page_to_phys(page).wrapping_add(offset as Phys);
     // SAFETY: The caller's arguments.
     unsafe { dma_map_phys(dev, phys, size, dir, attrs) }
 }
@@ -976,7 +982,9 @@ pub unsafe extern "C" fn dma_free_attrs(
     };
     let order = range_map::order_of(size as u64, bindings::PAGE_SHIFT) as c_int;
     // SAFETY: The device is live.
-    if unsafe { bindings::dma_rs_release_from_dev_coherent(dev, order, cpu_addr) } != 0 {
+    if cfg!(CONFIG_DMA_DECLARE_COHERENT)
+        && unsafe { bindings::dma_rs_release_from_dev_coherent(dev, order, cpu_addr) } != 0
+    {
         return;
     }
     // SAFETY: Reads the CPU's interrupt state.
@@ -1054,8 +1062,7 @@ fn page_virt(page: *mut page) -> *mut c_void {
     if page.is_null() {
         return core::ptr::null_mut();
     }
-    // SAFETY: A lowmem page (64-bit kernels have no highmem).
-    unsafe { bindings::page_address(page) }
+    mem::page_address(page)
 }
 
 /// `dma_alloc_pages()`: pages for streaming DMA, mapped.
@@ -1128,7 +1135,7 @@ pub unsafe extern "C" fn dma_mmap_pages(
     if !unsafe { direct::vma_fits(vma, size) } {
         return -ENXIO;
     }
-    let pfn = (dev::page_to_phys(page) >> bindings::PAGE_SHIFT) as c_ulong;
+    let pfn = (mem::page_to_phys(page) >> bindings::PAGE_SHIFT) as c_ulong;
     // SAFETY: The VMA is valid and fits the pages.
     unsafe { direct::remap(vma, pfn) }
 }

@@ -328,24 +328,5 @@ fn canonical(addr: Dma) -> Dma {
     }
 }
 
-/// The physical address of a page (`page_to_phys()`), computed inline on
-/// x86-64's virtual memory map.
-#[inline(always)]
-pub(crate) fn page_to_phys(page: *mut bindings::page) -> Phys {
-    #[cfg(CONFIG_SPARSEMEM_VMEMMAP)]
-    {
-        // SAFETY: `vmemmap_base` is set at boot; every `struct page` lies
-        // in the array that starts there.
-        let base = unsafe { bindings::vmemmap_base };
-        let pfn = (page as usize - base) / core::mem::size_of::<bindings::page>();
-        (pfn as Phys) << bindings::PAGE_SHIFT
-    }
-    #[cfg(not(CONFIG_SPARSEMEM_VMEMMAP))]
-    // SAFETY: `page` is a valid page.
-    unsafe {
-        bindings::page_to_phys(page)
-    }
-}
-
 /// The failed-mapping address.
 pub(crate) const DMA_MAPPING_ERROR: Dma = MAPPING_ERROR;

@@ -382,12 +382,7 @@ fn optimal_zone(dev: Dev) -> (Zone, Phys) {
     (range_map::optimal_zone(phys_limit, zone_dma), phys_limit)
 }
 
-use super::dev::page_to_phys;
-
-fn page_address(page: *mut page) -> *mut c_void {
-    // SAFETY: `page` is a valid lowmem page (64-bit kernels have no highmem).
-    unsafe { bindings::page_address(page) }
-}
+use super::mem::{page_address, page_to_phys, pfn_to_page};
 
 fn order(size: usize) -> u32 {
     range_map::order_of(size as u64, PAGE_SHIFT)
@@ -406,7 +401,43 @@ fn free_pages_raw(dev: Dev, page: *mut page, size: usize) {
         {
             return;
         }
-        bindings::dma_rs_free_contiguous(dev.raw(), page, size);
+    }
+    free_contiguous(dev, page, size);
+}
+
+/// Gives pages back to CMA or to the page allocator
+/// (`dma_free_contiguous()`).
+fn free_contiguous(dev: Dev, page: *mut page, size: usize) {
+    if cfg!(CONFIG_DMA_CMA) {
+        // SAFETY: The pages came from `alloc_contiguous` or the page
+        // allocator, as CMA's free expects.
+        unsafe { bindings::dma_rs_free_contiguous(dev.raw(), page, size) };
+    } else {
+        // SAFETY: Without CMA the pages came from the page allocator with
+        // this order.
+        unsafe { bindings::__free_pages(page, order(size)) };
+    }
+}
+
+/// Pages from the device's CMA area (`dma_alloc_contiguous()`); NULL
+/// without CMA.
+fn alloc_contiguous(dev: Dev, size: usize, gfp: gfp_t) -> *mut page {
+    if !cfg!(CONFIG_DMA_CMA) {
+        return ptr::null_mut();
+    }
+    // SAFETY: The device is live.
+    unsafe { bindings::dma_rs_alloc_contiguous(dev.raw(), size, gfp) }
+}
+
+/// The device's NUMA node (`dev_to_node()`).
+fn dev_node(dev: Dev) -> c_int {
+    #[cfg(CONFIG_NUMA)]
+    // SAFETY: The device is live.
+    return unsafe { (*dev.raw()).numa_node };
+    #[cfg(not(CONFIG_NUMA))]
+    {
+        let _ = dev;
+        bindings::NUMA_NO_NODE
     }
 }
 
@@ -426,18 +457,15 @@ fn alloc_pages_raw(dev: Dev, size: usize, gfp: gfp_t) -> *mut page {
 
     let (mut zone, phys_limit) = optimal_zone(dev);
     let gfp = gfp & !(GFP_DMA | GFP_DMA32);
-    // SAFETY: The device is live.
-    let page = unsafe { bindings::dma_rs_alloc_contiguous(dev.raw(), size, gfp | zone_gfp(zone)) };
+    let page = alloc_contiguous(dev, size, gfp | zone_gfp(zone));
     if !page.is_null() {
         if dev.coherent_ok(page_to_phys(page), size) {
             return page;
         }
-        // SAFETY: The page came from `dma_alloc_contiguous()` just above.
-        unsafe { bindings::dma_rs_free_contiguous(dev.raw(), page, size) };
+        free_contiguous(dev, page, size);
     }
 
-    // SAFETY: The device is live.
-    let node = unsafe { bindings::dev_to_node(dev.raw()) };
+    let node = dev_node(dev);
     loop {
         // SAFETY: Valid node and flags.
         let page = unsafe { bindings::alloc_pages_node(node, gfp | zone_gfp(zone), order(size)) };
@@ -589,15 +617,14 @@ pub(crate) fn alloc(
 
 /// The page behind a DMA address of dma-direct.
 fn dma_to_page(dev: Dev, dma: Dma) -> *mut page {
-    // SAFETY: A DMA address dma-direct handed out translates to RAM.
-    unsafe { bindings::pfn_to_page((dev.dma_to_phys(dma) >> PAGE_SHIFT) as c_ulong) }
+    pfn_to_page((dev.dma_to_phys(dma) >> PAGE_SHIFT) as c_ulong)
 }
 
 /// Frees a coherent allocation (`dma_direct_free()`).
 pub(crate) fn free(dev: Dev, size: usize, cpu_addr: *mut c_void, dma: Dma, attrs: c_ulong) {
     if attrs & ATTR_NO_KERNEL_MAPPING != 0 && !dev.force_unencrypted() && !dev.swiotlb_for_alloc() {
-        // SAFETY: `cpu_addr` is the page cookie `alloc` returned.
-        unsafe { bindings::dma_rs_free_contiguous(dev.raw(), cpu_addr.cast(), size) };
+        // `cpu_addr` is the page cookie `alloc` returned.
+        free_contiguous(dev, cpu_addr.cast(), size);
         return;
     }
     if free_to_pool(dev, cpu_addr, page_align(size)) {

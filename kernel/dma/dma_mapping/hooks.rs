@@ -11,12 +11,47 @@ use super::dev::{Dma, Phys};
 use kernel::bindings::{device, dma_data_direction, page, scatterlist, sg_table};
 use kernel::ffi::{c_int, c_ulong, c_void};
 
+/// Defines a wrapper for a `dma` trace event that fires it when the event
+/// is enabled. The static key is read inline, whether or not the kernel
+/// patches jump labels, so a disabled event costs one load and one test,
+/// as in C.
+macro_rules! dma_traces {
+    ($($(#[$attr:meta])* $vis:vis unsafe fn $name:ident($($arg:ident: $ty:ty),* $(,)?);)*) => {$(
+        $(#[$attr])*
+        ///
+        /// # Safety
+        ///
+        /// The arguments are those of the DMA API call that fires it.
+        #[inline(always)]
+        $vis unsafe fn $name($($arg: $ty),*) {
+            #[cfg(CONFIG_TRACEPOINTS)]
+            kernel::macros::paste! {
+                // SAFETY: The tracepoint is a static defined by
+                // `dma_mapping_glue.c`; its key's counter is read once.
+                let on = unsafe {
+                    core::ptr::read_volatile(
+                        &raw const kernel::bindings::[<__tracepoint_ $name>].key.key.enabled.counter,
+                    )
+                } > 0;
+                if on {
+                    // SAFETY: The caller passes the event's arguments.
+                    unsafe { kernel::bindings::[<rust_do_trace_ $name>]($($arg),*) };
+                }
+            }
+            #[cfg(not(CONFIG_TRACEPOINTS))]
+            {
+                $(let _ = $arg;)*
+            }
+        }
+    )*};
+}
+
 /// The `dma` trace events, defined in C by `dma_mapping_glue.c`.
 pub(crate) mod trace {
     use super::*;
     use kernel::bindings::gfp_t;
 
-    kernel::declare_trace! {
+    dma_traces! {
         /// A single mapping was made.
         pub(crate) unsafe fn dma_map_phys(dev: *mut device, phys: Phys, dma: Dma, size: usize,
             dir: dma_data_direction, attrs: c_ulong);

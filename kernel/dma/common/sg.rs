@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
 //! Walking a C scatterlist, chained or not, as `for_each_sg()` does.
+//!
+//! Shared by the Rust DMA core's crates, which include it by `#[path]`
+//! next to `mem.rs`.
 
-use super::dev::{Dma, Phys};
+use super::mem::page_to_phys;
 use kernel::bindings::{self, scatterlist};
 use kernel::ffi::{c_int, c_uint, c_ulong};
+
+type Dma = bindings::dma_addr_t;
+type Phys = bindings::phys_addr_t;
 
 const CHAIN: c_ulong = bindings::SG_CHAIN as c_ulong;
 const END: c_ulong = bindings::SG_END as c_ulong;
@@ -68,7 +74,7 @@ pub(crate) unsafe fn phys(sg: *mut scatterlist) -> Phys {
     // SAFETY: The caller passes a valid entry; its link holds its page.
     let (link, offset) = unsafe { ((*sg).page_link, (*sg).offset) };
     let page = (link & !(CHAIN | END)) as *mut bindings::page;
-    super::dev::page_to_phys(page) + Phys::from(offset)
+    page_to_phys(page).wrapping_add(Phys::from(offset))
 }
 
 /// The entry's length in bytes.
