@@ -29,7 +29,10 @@ use kernel::bindings::{self, device, scatterlist};
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 use kernel::prelude::*;
 use kernel::str::BStr;
-use kernel::sync::atomic::{Atomic, Relaxed};
+// The counters and flags are read on every DMA API call and written
+// without a lock, as C's are; core's relaxed atomics compile to plain moves
+// here, where the kernel's `Atomic` calls a C helper without LTO.
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 
 #[path = "dma_debug/entry.rs"]
 mod entry;
@@ -62,16 +65,16 @@ const DEFAULT_ENTRIES: u32 = 1 << 16;
 
 /// Set when dma-debug is switched off: at boot, or after running out of
 /// memory.
-static DISABLED: Atomic<bool> = Atomic::new(false);
+static DISABLED: AtomicBool = AtomicBool::new(false);
 /// Set once the pool exists; hooks do nothing before.
-static READY: Atomic<bool> = Atomic::new(false);
-static ERROR_COUNT: Atomic<u32> = Atomic::new(0);
-static SHOW_ALL_ERRORS: Atomic<u32> = Atomic::new(0);
-static SHOW_NUM_ERRORS: Atomic<u32> = Atomic::new(1);
-static NUM_FREE_ENTRIES: Atomic<u32> = Atomic::new(0);
-static MIN_FREE_ENTRIES: Atomic<u32> = Atomic::new(0);
-static NR_TOTAL_ENTRIES: Atomic<u32> = Atomic::new(0);
-static NR_PREALLOC_ENTRIES: Atomic<u32> = Atomic::new(DEFAULT_ENTRIES);
+static READY: AtomicBool = AtomicBool::new(false);
+static ERROR_COUNT: AtomicU32 = AtomicU32::new(0);
+static SHOW_ALL_ERRORS: AtomicU32 = AtomicU32::new(0);
+static SHOW_NUM_ERRORS: AtomicU32 = AtomicU32::new(1);
+static NUM_FREE_ENTRIES: AtomicU32 = AtomicU32::new(0);
+static MIN_FREE_ENTRIES: AtomicU32 = AtomicU32::new(0);
+static NR_TOTAL_ENTRIES: AtomicU32 = AtomicU32::new(0);
+static NR_PREALLOC_ENTRIES: AtomicU32 = AtomicU32::new(DEFAULT_ENTRIES);
 
 #[inline(always)]
 fn disabled() -> bool {
@@ -171,7 +174,10 @@ struct Origin {
 
 impl Origin {
     fn of(node: &Node) -> Self {
-        Origin { len: node.stack_len, stack: node.stack }
+        Origin {
+            len: node.stack_len,
+            stack: node.stack,
+        }
     }
 }
 
@@ -184,7 +190,10 @@ struct FreeList {
 // SAFETY: `head` is only touched under `lock`.
 unsafe impl Sync for FreeList {}
 
-static FREE: FreeList = FreeList { lock: IrqLock::new(), head: UnsafeCell::new(ptr::null_mut()) };
+static FREE: FreeList = FreeList {
+    lock: IrqLock::new(),
+    head: UnsafeCell::new(ptr::null_mut()),
+};
 static FREE_CLASS: LockClass = LockClass::new();
 
 /// A zeroed page of records, or NULL.
@@ -217,8 +226,8 @@ fn add_page(page: *mut Node) {
             *FREE.head.get() = n;
         }
     }
-    NUM_FREE_ENTRIES.add(NODES_PER_PAGE as u32, Relaxed);
-    NR_TOTAL_ENTRIES.add(NODES_PER_PAGE as u32, Relaxed);
+    NUM_FREE_ENTRIES.fetch_add(NODES_PER_PAGE as u32, Relaxed);
+    NR_TOTAL_ENTRIES.fetch_add(NODES_PER_PAGE as u32, Relaxed);
 }
 
 /// Takes a free record, growing the pool when it is empty, with the current
@@ -252,7 +261,11 @@ fn alloc_node() -> Option<*mut Node> {
     if let Some(total) = grown {
         let prealloc = NR_PREALLOC_ENTRIES.load(Relaxed).max(1);
         if (total % prealloc) < NODES_PER_PAGE as u32 {
-            pr_info!("dma_debug_entry pool grown to {} ({}00%)\n", total, total / prealloc);
+            pr_info!(
+                "dma_debug_entry pool grown to {} ({}00%)\n",
+                total,
+                total / prealloc
+            );
         }
     }
     // SAFETY: The record is ours now; writing a fresh `Node` over it.
@@ -266,7 +279,8 @@ fn alloc_node() -> Option<*mut Node> {
             stack: [0; STACK_DEPTH],
         });
         if cfg!(CONFIG_STACKTRACE) {
-            (*node).stack_len = bindings::stack_trace_save((*node).stack.as_mut_ptr(), STACK_DEPTH as c_uint, 1);
+            (*node).stack_len =
+                bindings::stack_trace_save((*node).stack.as_mut_ptr(), STACK_DEPTH as c_uint, 1);
         }
     }
     Some(node)
@@ -281,7 +295,7 @@ fn free_node(node: *mut Node) {
         (*node).next = *FREE.head.get();
         *FREE.head.get() = node;
     }
-    NUM_FREE_ENTRIES.add(1, Relaxed);
+    NUM_FREE_ENTRIES.fetch_add(1, Relaxed);
 }
 
 // ---- the hash of live records ----
@@ -313,7 +327,10 @@ struct Locked<'a> {
 
 fn lock_bucket(idx: usize) -> Locked<'static> {
     let bucket = &BUCKETS[idx];
-    Locked { bucket, _guard: bucket.lock.lock() }
+    Locked {
+        bucket,
+        _guard: bucket.lock.lock(),
+    }
 }
 
 impl Locked<'_> {
@@ -379,7 +396,10 @@ struct Cachelines {
 // SAFETY: `heads` and the chains are only touched under `lock`.
 unsafe impl Sync for Cachelines {}
 
-static CACHELINES: Cachelines = Cachelines { lock: IrqLock::new(), heads: UnsafeCell::new([ptr::null_mut(); CL_BUCKETS]) };
+static CACHELINES: Cachelines = Cachelines {
+    lock: IrqLock::new(),
+    heads: UnsafeCell::new([ptr::null_mut(); CL_BUCKETS]),
+};
 static CL_CLASS: LockClass = LockClass::new();
 
 fn cl_bucket(cln: u64) -> usize {
@@ -411,9 +431,13 @@ fn cacheline_insert(node: *mut Node) -> (u32, bool) {
     unsafe { (*node).cl_next = *head };
     *head = node;
     if others > entry::MAX_OVERLAP && attrs & entry::ATTRS_CACHE_CLEAN == 0 {
-        static WARNED: Atomic<bool> = Atomic::new(false);
-        if !WARNED.xchg(true, Relaxed) {
-            pr_warn!("exceeded {} overlapping mappings of cacheline {:#x}\n", entry::MAX_OVERLAP, cln);
+        static WARNED: AtomicBool = AtomicBool::new(false);
+        if !WARNED.swap(true, Relaxed) {
+            pr_warn!(
+                "exceeded {} overlapping mappings of cacheline {:#x}\n",
+                entry::MAX_OVERLAP,
+                cln
+            );
             kernel::warn_on!(true);
         }
     }
@@ -449,14 +473,17 @@ static DRIVER_CLASS: LockClass = LockClass::new();
 
 struct DriverFilter {
     name: UnsafeCell<[u8; NAME_LEN]>,
-    current: Atomic<usize>,
+    current: AtomicUsize,
 }
 
 // SAFETY: The name is written under `DRIVER_LOCK`; its first byte is read
 // without it, as a hint, like C does.
 unsafe impl Sync for DriverFilter {}
 
-static FILTER: DriverFilter = DriverFilter { name: UnsafeCell::new([0; NAME_LEN]), current: Atomic::new(0) };
+static FILTER: DriverFilter = DriverFilter {
+    name: UnsafeCell::new([0; NAME_LEN]),
+    current: AtomicUsize::new(0),
+};
 
 fn filter_active() -> bool {
     // SAFETY: A racy read of one byte, only a hint.
@@ -520,7 +547,12 @@ fn print_caller(dev: *mut device, origin: &Origin) {
             let (drv, name) = dev_names(dev);
             // SAFETY: Valid C strings and a code address for `%pS`.
             unsafe {
-                bindings::_printk(c"\x014DMA-API: %s %s: mapped at %pS\n".as_char_ptr(), drv, name, addr as *const c_void)
+                bindings::_printk(
+                    c"\x014DMA-API: %s %s: mapped at %pS\n".as_char_ptr(),
+                    drv,
+                    name,
+                    addr as *const c_void,
+                )
             };
             return;
         }
@@ -539,7 +571,7 @@ fn dev_names(dev: *mut device) -> (*const c_char, *const c_char) {
 /// set and the driver filter, reports it with a warning, the stack of the
 /// mapping it concerns and that mapping's caller.
 fn report(dev: *mut device, origin: Option<&Origin>, msg: fmt::Arguments<'_>) {
-    ERROR_COUNT.add(1, Relaxed);
+    ERROR_COUNT.fetch_add(1, Relaxed);
     let all = SHOW_ALL_ERRORS.load(Relaxed) != 0;
     let left = SHOW_NUM_ERRORS.load(Relaxed);
     if driver_filter(dev) && (all || left > 0) {
@@ -584,9 +616,14 @@ fn add(node: *mut Node) {
         return;
     }
     // SAFETY: Pure queries of the architecture and the device.
-    let unsafe_overlaps = unsafe { bindings::dma_get_cache_alignment() } as u32 >= bindings::L1_CACHE_BYTES;
+    let unsafe_overlaps =
+        unsafe { bindings::dma_get_cache_alignment() } as u32 >= bindings::L1_CACHE_BYTES;
     if entry::overlap_reported(others, rec.attrs, first_clean, unsafe_overlaps) {
-        report(rec.dev as *mut device, None, format_args!("cacheline tracking EEXIST, overlapping mappings aren't supported\n"));
+        report(
+            rec.dev as *mut device,
+            None,
+            format_args!("cacheline tracking EEXIST, overlapping mappings aren't supported\n"),
+        );
     }
 }
 
@@ -604,15 +641,18 @@ fn check_unmap(r: &Record) {
     let found = {
         let bucket = lock_bucket(entry::bucket_of(r.dev_addr));
         let hit = entry::best_fit(r, bucket.iter(), entry::exact_match);
-        hit.map(|node| {
+        if let Some(node) = hit {
             bucket.remove(node);
-            // SAFETY: Still ours to read; nobody else can reach it now.
-            unsafe { (node, (*node).rec, Origin::of(&*node)) }
-        })
+        }
+        hit
     };
-    let Some((node, e, origin)) = found else {
+    let Some(node) = found else {
         if r.dev_addr == DMA_MAPPING_ERROR {
-            report(dev, None, format_args!("device driver tries to free an invalid DMA memory address\n"));
+            report(
+                dev,
+                None,
+                format_args!("device driver tries to free an invalid DMA memory address\n"),
+            );
         } else {
             report(
                 dev,
@@ -625,8 +665,16 @@ fn check_unmap(r: &Record) {
         }
         return;
     };
+    // SAFETY: Off the hash, the record is ours alone until it is freed.
+    let e = unsafe { &(*node).rec };
     let mut faults = [UnmapFault::Size; 7];
-    let n = entry::unmap_faults(r, &e, &mut faults);
+    let n = entry::unmap_faults(r, e, &mut faults);
+    if n == 0 {
+        free_node(node);
+        return;
+    }
+    // SAFETY: As above.
+    let origin = unsafe { Origin::of(&*node) };
     for f in &faults[..n] {
         let o = Some(&origin);
         match f {
@@ -660,16 +708,21 @@ fn check_unmap(r: &Record) {
 fn check_sync(r: &Record, to_cpu: bool) {
     let dev = r.dev as *mut device;
     let start = entry::bucket_of(r.dev_addr);
+    let mut faults = [SyncFault::OutOfRange; 5];
     let mut found = None;
     for i in 0..entry::contain_search_len(r.dev_addr) {
         let bucket = lock_bucket((start + HASH_SIZE - i) % HASH_SIZE);
         if let Some(node) = entry::best_fit(r, bucket.iter(), entry::containing_match) {
-            // SAFETY: Live under the bucket's lock; copied out.
-            found = Some(unsafe { ((*node).rec, Origin::of(&*node)) });
+            // SAFETY: Live under the bucket's lock.
+            let e = unsafe { &(*node).rec };
+            let n = entry::sync_faults(r, e, to_cpu, &mut faults);
+            // Copied out only to be reported, after the lock.
+            // SAFETY: As above.
+            found = Some((n, (n > 0).then(|| unsafe { (*e, Origin::of(&*node)) })));
             break;
         }
     }
-    let Some((e, origin)) = found else {
+    let Some((n, faulty)) = found else {
         report(
             dev,
             None,
@@ -680,8 +733,9 @@ fn check_sync(r: &Record, to_cpu: bool) {
         );
         return;
     };
-    let mut faults = [SyncFault::OutOfRange; 5];
-    let n = entry::sync_faults(r, &e, to_cpu, &mut faults);
+    let Some((e, origin)) = faulty else {
+        return;
+    };
     let (md, sd) = (entry::dir_name(e.dir), entry::dir_name(r.dir));
     for f in &faults[..n] {
         let o = Some(&origin);
@@ -727,18 +781,36 @@ fn check_for_stack(dev: *mut device, phys: Phys) {
         let addr = unsafe { bindings::dma_rs_phys_to_virt(phys) };
         // SAFETY: Compares an address with the current stack's bounds.
         if unsafe { bindings::object_is_on_stack(addr) } != 0 {
-            report(dev, None, format_args!("device driver maps memory from stack [addr={:p}]\n", addr));
+            report(
+                dev,
+                None,
+                format_args!("device driver maps memory from stack [addr={:p}]\n", addr),
+            );
         }
         return;
     }
     // SAFETY: The current task's stack area lives while it runs.
-    let (pages, nr, stack) = unsafe { ((*area).pages, (*area).nr_pages, (*bindings::get_current()).stack) };
+    let (pages, nr, stack) = unsafe {
+        (
+            (*area).pages,
+            (*area).nr_pages,
+            (*bindings::get_current()).stack,
+        )
+    };
     for i in 0..nr as usize {
         // SAFETY: The area has `nr` pages.
         let page = unsafe { *pages.add(i) };
         if mem::page_to_phys(page) >> PAGE_SHIFT == phys >> PAGE_SHIFT {
-            let addr = (stack as usize + i * PAGE_SIZE + (phys as usize % PAGE_SIZE)) as *const c_void;
-            report(dev, None, format_args!("device driver maps memory from stack [probable addr={:p}]\n", addr));
+            let addr =
+                (stack as usize + i * PAGE_SIZE + (phys as usize % PAGE_SIZE)) as *const c_void;
+            report(
+                dev,
+                None,
+                format_args!(
+                    "device driver maps memory from stack [probable addr={:p}]\n",
+                    addr
+                ),
+            );
             return;
         }
     }
@@ -750,15 +822,24 @@ fn check_for_illegal_area(dev: *mut device, addr: usize, len: usize) {
     // Only the addresses of the linker's section symbols are taken.
     let sections = {
         [
-            (ptr::addr_of!(bindings::_stext) as usize, ptr::addr_of!(bindings::_etext) as usize),
-            (ptr::addr_of!(bindings::__start_rodata) as usize, ptr::addr_of!(bindings::__end_rodata) as usize),
+            (
+                ptr::addr_of!(bindings::_stext) as usize,
+                ptr::addr_of!(bindings::_etext) as usize,
+            ),
+            (
+                ptr::addr_of!(bindings::__start_rodata) as usize,
+                ptr::addr_of!(bindings::__end_rodata) as usize,
+            ),
         ]
     };
     if sections.iter().any(|&(s, e)| addr < e && s < end) {
         report(
             dev,
             None,
-            format_args!("device driver maps memory from kernel text or rodata [addr={:p}] [len={}]\n", addr as *const c_void, len),
+            format_args!(
+                "device driver maps memory from kernel text or rodata [addr={:p}] [len={}]\n",
+                addr as *const c_void, len
+            ),
         );
     }
 }
@@ -783,8 +864,14 @@ fn check_sg_segment(dev: *mut device, s: *mut scatterlist) {
         )
     };
     if len > max_seg {
-        report(dev, None, format_args!(
-            "mapping sg segment longer than device claims to support [len={}] [max={}]\n", len, max_seg));
+        report(
+            dev,
+            None,
+            format_args!(
+                "mapping sg segment longer than device claims to support [len={}] [max={}]\n",
+                len, max_seg
+            ),
+        );
     }
     let end = start.wrapping_add(u64::from(dma_len)).wrapping_sub(1);
     if (start ^ end) & !boundary != 0 {
@@ -821,16 +908,36 @@ fn valid_kernel_addr(virt: *const c_void) -> bool {
 /// `dev` must be NULL or a live device.
 #[export]
 pub unsafe extern "C" fn debug_dma_map_single(dev: *mut device, addr: *const c_void, len: c_ulong) {
-    if disabled() {
-        return;
+    if !disabled() {
+        check_single(dev, addr, len);
     }
+}
+
+/// The checks of [`debug_dma_map_single`], out of line so that the hook
+/// costs a test while dma-debug is off.
+#[inline(never)]
+fn check_single(dev: *mut device, addr: *const c_void, len: c_ulong) {
     // SAFETY: Address tests only.
     if !unsafe { bindings::__virt_addr_valid(addr as c_ulong) } {
-        report(dev, None, format_args!("device driver maps memory from invalid area [addr={:p}] [len={}]\n", addr, len));
+        report(
+            dev,
+            None,
+            format_args!(
+                "device driver maps memory from invalid area [addr={:p}] [len={}]\n",
+                addr, len
+            ),
+        );
     }
     // SAFETY: Address test only.
     if unsafe { bindings::is_vmalloc_addr(addr) } {
-        report(dev, None, format_args!("device driver maps memory from vmalloc area [addr={:p}] [len={}]\n", addr, len));
+        report(
+            dev,
+            None,
+            format_args!(
+                "device driver maps memory from vmalloc area [addr={:p}] [len={}]\n",
+                addr, len
+            ),
+        );
     }
 }
 
@@ -848,10 +955,21 @@ pub unsafe extern "C" fn debug_dma_map_phys(
     dma_addr: Dma,
     attrs: c_ulong,
 ) {
-    if disabled() || dma_addr == DMA_MAPPING_ERROR {
-        return;
+    if !disabled() && dma_addr != DMA_MAPPING_ERROR {
+        map_phys_tracked(dev, phys, size, direction, dma_addr, attrs as u64);
     }
-    let attrs = attrs as u64;
+}
+
+/// The work of [`debug_dma_map_phys`], out of line.
+#[inline(never)]
+fn map_phys_tracked(
+    dev: *mut device,
+    phys: Phys,
+    size: usize,
+    direction: c_int,
+    dma_addr: Dma,
+    attrs: u64,
+) {
     let Some(node) = track(Record {
         dev: dev as usize,
         dev_addr: dma_addr,
@@ -870,7 +988,11 @@ pub unsafe extern "C" fn debug_dma_map_phys(
         if unsafe { bindings::dma_rs_pfn_is_ram((phys >> PAGE_SHIFT) as c_ulong) } {
             // SAFETY: The record is ours.
             let origin = unsafe { Origin::of(&*node) };
-            report(dev, Some(&origin), format_args!("dma_map_resource called for RAM address 0x{:x}\n", phys));
+            report(
+                dev,
+                Some(&origin),
+                format_args!("dma_map_resource called for RAM address 0x{:x}\n", phys),
+            );
         }
     } else {
         check_for_stack(dev, phys);
@@ -886,10 +1008,19 @@ pub unsafe extern "C" fn debug_dma_map_phys(
 /// `dev` must be a live device.
 #[export]
 pub unsafe extern "C" fn debug_dma_mapping_error(dev: *mut device, dma_addr: Dma) {
-    if disabled() {
-        return;
+    if !disabled() {
+        mark_checked(dev, dma_addr);
     }
-    let r = Record { dev: dev as usize, dev_addr: dma_addr, ..Default::default() };
+}
+
+/// Marks the first unchecked mapping of `dma_addr` as checked.
+#[inline(never)]
+fn mark_checked(dev: *mut device, dma_addr: Dma) {
+    let r = Record {
+        dev: dev as usize,
+        dev_addr: dma_addr,
+        ..Default::default()
+    };
     let bucket = lock_bucket(entry::bucket_of(dma_addr));
     for (node, e) in bucket.iter() {
         if entry::exact_match(&r, e) && e.map_err == MapErr::NotChecked {
@@ -906,17 +1037,28 @@ pub unsafe extern "C" fn debug_dma_mapping_error(dev: *mut device, dma_addr: Dma
 ///
 /// `dev` must be a live device.
 #[export]
-pub unsafe extern "C" fn debug_dma_unmap_phys(dev: *mut device, dma_addr: Dma, size: usize, direction: c_int, attrs: c_ulong) {
-    if disabled() {
-        return;
+pub unsafe extern "C" fn debug_dma_unmap_phys(
+    dev: *mut device,
+    dma_addr: Dma,
+    size: usize,
+    direction: c_int,
+    attrs: c_ulong,
+) {
+    if !disabled() {
+        unmap_phys_checked(dev, dma_addr, size, direction, attrs as u64);
     }
+}
+
+/// The work of [`debug_dma_unmap_phys`], out of line.
+#[inline(never)]
+fn unmap_phys_checked(dev: *mut device, dma_addr: Dma, size: usize, dir: c_int, attrs: u64) {
     check_unmap(&Record {
         dev: dev as usize,
         dev_addr: dma_addr,
         size: size as u64,
         kind: Kind::Phy,
-        dir: direction,
-        attrs: attrs as u64,
+        dir,
+        attrs,
         ..Default::default()
     });
 }
@@ -926,7 +1068,13 @@ pub unsafe extern "C" fn debug_dma_unmap_phys(dev: *mut device, dma_addr: Dma, s
 /// # Safety
 ///
 /// `s` must be a valid, mapped entry.
-unsafe fn sg_ref(dev: *mut device, s: *mut scatterlist, nents: c_int, dir: c_int, attrs: u64) -> Record {
+unsafe fn sg_ref(
+    dev: *mut device,
+    s: *mut scatterlist,
+    nents: c_int,
+    dir: c_int,
+    attrs: u64,
+) -> Record {
     // SAFETY: The caller passes a valid entry.
     unsafe {
         Record {
@@ -951,6 +1099,27 @@ unsafe fn sg_ref(dev: *mut device, s: *mut scatterlist, nents: c_int, dir: c_int
 /// `mapped_ents` of them mapped.
 #[export]
 pub unsafe extern "C" fn debug_dma_map_sg(
+    dev: *mut device,
+    sg: *mut scatterlist,
+    nents: c_int,
+    mapped_ents: c_int,
+    direction: c_int,
+    attrs: c_ulong,
+) {
+    if !disabled() {
+        // SAFETY: The caller's arguments.
+        unsafe { map_sg_hook(dev, sg, nents, mapped_ents, direction, attrs) }
+    }
+}
+
+/// The work of [`debug_dma_map_sg`], out of line so that the hook costs a test while
+/// dma-debug is off.
+///
+/// # Safety
+///
+/// As the hook's.
+#[inline(never)]
+unsafe fn map_sg_hook(
     dev: *mut device,
     sg: *mut scatterlist,
     nents: c_int,
@@ -987,7 +1156,33 @@ pub unsafe extern "C" fn debug_dma_map_sg(
 ///
 /// `sglist` must be a valid scatterlist of `nelems` entries.
 #[export]
-pub unsafe extern "C" fn debug_dma_unmap_sg(dev: *mut device, sglist: *mut scatterlist, nelems: c_int, dir: c_int, attrs: c_ulong) {
+pub unsafe extern "C" fn debug_dma_unmap_sg(
+    dev: *mut device,
+    sglist: *mut scatterlist,
+    nelems: c_int,
+    dir: c_int,
+    attrs: c_ulong,
+) {
+    if !disabled() {
+        // SAFETY: The caller's arguments.
+        unsafe { unmap_sg_hook(dev, sglist, nelems, dir, attrs) }
+    }
+}
+
+/// The work of [`debug_dma_unmap_sg`], out of line so that the hook costs a test while
+/// dma-debug is off.
+///
+/// # Safety
+///
+/// As the hook's.
+#[inline(never)]
+unsafe fn unmap_sg_hook(
+    dev: *mut device,
+    sglist: *mut scatterlist,
+    nelems: c_int,
+    dir: c_int,
+    attrs: c_ulong,
+) {
     if disabled() {
         return;
     }
@@ -1012,7 +1207,33 @@ pub unsafe extern "C" fn debug_dma_unmap_sg(dev: *mut device, sglist: *mut scatt
 ///
 /// `dev` must be a live device; `virt` NULL or the allocation's address.
 #[export]
-pub unsafe extern "C" fn debug_dma_alloc_coherent(dev: *mut device, size: usize, dma_addr: Dma, virt: *mut c_void, attrs: c_ulong) {
+pub unsafe extern "C" fn debug_dma_alloc_coherent(
+    dev: *mut device,
+    size: usize,
+    dma_addr: Dma,
+    virt: *mut c_void,
+    attrs: c_ulong,
+) {
+    if !disabled() {
+        // SAFETY: The caller's arguments.
+        unsafe { alloc_coherent_hook(dev, size, dma_addr, virt, attrs) }
+    }
+}
+
+/// The work of [`debug_dma_alloc_coherent`], out of line so that the hook costs a test while
+/// dma-debug is off.
+///
+/// # Safety
+///
+/// As the hook's.
+#[inline(never)]
+unsafe fn alloc_coherent_hook(
+    dev: *mut device,
+    size: usize,
+    dma_addr: Dma,
+    virt: *mut c_void,
+    attrs: c_ulong,
+) {
     if disabled() || virt.is_null() || !valid_kernel_addr(virt) {
         return;
     }
@@ -1036,7 +1257,33 @@ pub unsafe extern "C" fn debug_dma_alloc_coherent(dev: *mut device, size: usize,
 ///
 /// `dev` must be a live device.
 #[export]
-pub unsafe extern "C" fn debug_dma_free_coherent(dev: *mut device, size: usize, virt: *mut c_void, dma_addr: Dma, attrs: c_ulong) {
+pub unsafe extern "C" fn debug_dma_free_coherent(
+    dev: *mut device,
+    size: usize,
+    virt: *mut c_void,
+    dma_addr: Dma,
+    attrs: c_ulong,
+) {
+    if !disabled() {
+        // SAFETY: The caller's arguments.
+        unsafe { free_coherent_hook(dev, size, virt, dma_addr, attrs) }
+    }
+}
+
+/// The work of [`debug_dma_free_coherent`], out of line so that the hook costs a test while
+/// dma-debug is off.
+///
+/// # Safety
+///
+/// As the hook's.
+#[inline(never)]
+unsafe fn free_coherent_hook(
+    dev: *mut device,
+    size: usize,
+    virt: *mut c_void,
+    dma_addr: Dma,
+    attrs: c_ulong,
+) {
     if !valid_kernel_addr(virt) || disabled() {
         return;
     }
@@ -1052,8 +1299,19 @@ pub unsafe extern "C" fn debug_dma_free_coherent(dev: *mut device, size: usize, 
     });
 }
 
-fn single_ref(dev: *mut device, dma: Dma, size: usize, dir: c_int) -> Record {
-    Record { dev: dev as usize, dev_addr: dma, size: size as u64, kind: Kind::Single, dir, ..Default::default() }
+/// Checks a sync of a single mapping, out of line so that the hook costs a
+/// test while dma-debug is off.
+#[inline(never)]
+fn sync_single(dev: *mut device, dma: Dma, size: usize, dir: c_int, to_cpu: bool) {
+    let r = Record {
+        dev: dev as usize,
+        dev_addr: dma,
+        size: size as u64,
+        kind: Kind::Single,
+        dir,
+        ..Default::default()
+    };
+    check_sync(&r, to_cpu);
 }
 
 /// `debug_dma_sync_single_for_cpu()`.
@@ -1062,9 +1320,14 @@ fn single_ref(dev: *mut device, dma: Dma, size: usize, dir: c_int) -> Record {
 ///
 /// `dev` must be a live device.
 #[export]
-pub unsafe extern "C" fn debug_dma_sync_single_for_cpu(dev: *mut device, dma_handle: Dma, size: usize, direction: c_int) {
+pub unsafe extern "C" fn debug_dma_sync_single_for_cpu(
+    dev: *mut device,
+    dma_handle: Dma,
+    size: usize,
+    direction: c_int,
+) {
     if !disabled() {
-        check_sync(&single_ref(dev, dma_handle, size, direction), true);
+        sync_single(dev, dma_handle, size, direction, true);
     }
 }
 
@@ -1074,9 +1337,14 @@ pub unsafe extern "C" fn debug_dma_sync_single_for_cpu(dev: *mut device, dma_han
 ///
 /// `dev` must be a live device.
 #[export]
-pub unsafe extern "C" fn debug_dma_sync_single_for_device(dev: *mut device, dma_handle: Dma, size: usize, direction: c_int) {
+pub unsafe extern "C" fn debug_dma_sync_single_for_device(
+    dev: *mut device,
+    dma_handle: Dma,
+    size: usize,
+    direction: c_int,
+) {
     if !disabled() {
-        check_sync(&single_ref(dev, dma_handle, size, direction), false);
+        sync_single(dev, dma_handle, size, direction, false);
     }
 }
 
@@ -1085,10 +1353,14 @@ pub unsafe extern "C" fn debug_dma_sync_single_for_device(dev: *mut device, dma_
 /// # Safety
 ///
 /// `sg` must be a valid scatterlist of `nelems` entries.
-unsafe fn sync_sg(dev: *mut device, sg: *mut scatterlist, nelems: c_int, direction: c_int, to_cpu: bool) {
-    if disabled() {
-        return;
-    }
+#[inline(never)]
+unsafe fn sync_sg(
+    dev: *mut device,
+    sg: *mut scatterlist,
+    nelems: c_int,
+    direction: c_int,
+    to_cpu: bool,
+) {
     let mut mapped = 0;
     // SAFETY: The caller passes a valid list.
     for (i, s) in (0..).zip(unsafe { sg::entries(sg, nelems) }) {
@@ -1110,9 +1382,16 @@ unsafe fn sync_sg(dev: *mut device, sg: *mut scatterlist, nelems: c_int, directi
 ///
 /// `sg` must be a valid scatterlist of `nelems` entries.
 #[export]
-pub unsafe extern "C" fn debug_dma_sync_sg_for_cpu(dev: *mut device, sg: *mut scatterlist, nelems: c_int, direction: c_int) {
-    // SAFETY: The caller's list.
-    unsafe { sync_sg(dev, sg, nelems, direction, true) }
+pub unsafe extern "C" fn debug_dma_sync_sg_for_cpu(
+    dev: *mut device,
+    sg: *mut scatterlist,
+    nelems: c_int,
+    direction: c_int,
+) {
+    if !disabled() {
+        // SAFETY: The caller's list.
+        unsafe { sync_sg(dev, sg, nelems, direction, true) }
+    }
 }
 
 /// `debug_dma_sync_sg_for_device()`.
@@ -1121,12 +1400,25 @@ pub unsafe extern "C" fn debug_dma_sync_sg_for_cpu(dev: *mut device, sg: *mut sc
 ///
 /// `sg` must be a valid scatterlist of `nelems` entries.
 #[export]
-pub unsafe extern "C" fn debug_dma_sync_sg_for_device(dev: *mut device, sg: *mut scatterlist, nelems: c_int, direction: c_int) {
-    // SAFETY: The caller's list.
-    unsafe { sync_sg(dev, sg, nelems, direction, false) }
+pub unsafe extern "C" fn debug_dma_sync_sg_for_device(
+    dev: *mut device,
+    sg: *mut scatterlist,
+    nelems: c_int,
+    direction: c_int,
+) {
+    if !disabled() {
+        // SAFETY: The caller's list.
+        unsafe { sync_sg(dev, sg, nelems, direction, false) }
+    }
 }
 
-fn pages_ref(dev: *mut device, page: *mut bindings::page, size: usize, dir: c_int, dma: Dma) -> Record {
+fn pages_ref(
+    dev: *mut device,
+    page: *mut bindings::page,
+    size: usize,
+    dir: c_int,
+    dma: Dma,
+) -> Record {
     Record {
         dev: dev as usize,
         dev_addr: dma,
@@ -1144,7 +1436,33 @@ fn pages_ref(dev: *mut device, page: *mut bindings::page, size: usize, dir: c_in
 ///
 /// `dev` must be a live device and `page` the allocation's first page.
 #[export]
-pub unsafe extern "C" fn debug_dma_alloc_pages(dev: *mut device, page: *mut bindings::page, size: usize, direction: c_int, dma_addr: Dma) {
+pub unsafe extern "C" fn debug_dma_alloc_pages(
+    dev: *mut device,
+    page: *mut bindings::page,
+    size: usize,
+    direction: c_int,
+    dma_addr: Dma,
+) {
+    if !disabled() {
+        // SAFETY: The caller's arguments.
+        unsafe { alloc_pages_hook(dev, page, size, direction, dma_addr) }
+    }
+}
+
+/// The work of [`debug_dma_alloc_pages`], out of line so that the hook costs a test while
+/// dma-debug is off.
+///
+/// # Safety
+///
+/// As the hook's.
+#[inline(never)]
+unsafe fn alloc_pages_hook(
+    dev: *mut device,
+    page: *mut bindings::page,
+    size: usize,
+    direction: c_int,
+    dma_addr: Dma,
+) {
     if disabled() {
         return;
     }
@@ -1159,7 +1477,33 @@ pub unsafe extern "C" fn debug_dma_alloc_pages(dev: *mut device, page: *mut bind
 ///
 /// `dev` must be a live device and `page` the allocation's first page.
 #[export]
-pub unsafe extern "C" fn debug_dma_free_pages(dev: *mut device, page: *mut bindings::page, size: usize, direction: c_int, dma_addr: Dma) {
+pub unsafe extern "C" fn debug_dma_free_pages(
+    dev: *mut device,
+    page: *mut bindings::page,
+    size: usize,
+    direction: c_int,
+    dma_addr: Dma,
+) {
+    if !disabled() {
+        // SAFETY: The caller's arguments.
+        unsafe { free_pages_hook(dev, page, size, direction, dma_addr) }
+    }
+}
+
+/// The work of [`debug_dma_free_pages`], out of line so that the hook costs a test while
+/// dma-debug is off.
+///
+/// # Safety
+///
+/// As the hook's.
+#[inline(never)]
+unsafe fn free_pages_hook(
+    dev: *mut device,
+    page: *mut bindings::page,
+    size: usize,
+    direction: c_int,
+    dma_addr: Dma,
+) {
     if !disabled() {
         check_unmap(&pages_ref(dev, page, size, direction, dma_addr));
     }
@@ -1199,8 +1543,15 @@ pub unsafe extern "C" fn debug_dma_dump_mappings(dev: *mut device) {
                     name,
                     ptr::from_ref(&format_args!(
                         "{} idx {} P=0x{:016x} D={:x} L={:x} cln=0x{:016x} {} {} attrs=0x{:x}\n",
-                        e.kind.name(), idx, e.paddr, e.dev_addr, e.size, cln,
-                        entry::dir_name(e.dir), e.map_err.name(), e.attrs
+                        e.kind.name(),
+                        idx,
+                        e.paddr,
+                        e.dev_addr,
+                        e.size,
+                        cln,
+                        entry::dir_name(e.dir),
+                        e.map_err.name(),
+                        e.attrs
                     ))
                     .cast::<c_void>(),
                 )
@@ -1215,7 +1566,10 @@ pub unsafe extern "C" fn debug_dma_dump_mappings(dev: *mut device) {
 ///
 /// `seq` must be the seq_file being shown.
 #[export]
-pub unsafe extern "C" fn dma_debug_rs_dump_show(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+pub unsafe extern "C" fn dma_debug_rs_dump_show(
+    seq: *mut bindings::seq_file,
+    _v: *mut c_void,
+) -> c_int {
     for_each_record(|idx, e| {
         let (drv, name) = dev_names(e.dev as *mut device);
         let cln = entry::cacheline(e.paddr, PAGE_SHIFT, bindings::L1_CACHE_SHIFT);
@@ -1228,8 +1582,15 @@ pub unsafe extern "C" fn dma_debug_rs_dump_show(seq: *mut bindings::seq_file, _v
                 name,
                 ptr::from_ref(&format_args!(
                     "{} idx {} P=0x{:016x} D={:x} L={:x} cln=0x{:016x} {} {} attrs=0x{:x}\n",
-                    e.kind.name(), idx, e.paddr, e.dev_addr, e.size, cln,
-                    entry::dir_name(e.dir), e.map_err.name(), e.attrs
+                    e.kind.name(),
+                    idx,
+                    e.paddr,
+                    e.dev_addr,
+                    e.size,
+                    cln,
+                    entry::dir_name(e.dir),
+                    e.map_err.name(),
+                    e.attrs
                 ))
                 .cast::<c_void>(),
             )
@@ -1243,7 +1604,11 @@ pub unsafe extern "C" fn dma_debug_rs_dump_show(seq: *mut bindings::seq_file, _v
 /// # Safety
 ///
 /// Called by the bus with a live device as `data`.
-unsafe extern "C" fn device_change(_nb: *mut bindings::notifier_block, action: c_ulong, data: *mut c_void) -> c_int {
+unsafe extern "C" fn device_change(
+    _nb: *mut bindings::notifier_block,
+    action: c_ulong,
+    data: *mut c_void,
+) -> c_int {
     if disabled() || action != bindings::bus_notifier_event_BUS_NOTIFY_UNBOUND_DRIVER as c_ulong {
         return 0;
     }
@@ -1278,7 +1643,13 @@ pub unsafe extern "C" fn dma_debug_add_bus(bus: *const bindings::bus_type) {
     let size = core::mem::size_of::<bindings::notifier_block>();
     // SAFETY: A fresh zeroed allocation, kept for ever as the bus holds it.
     let nb = unsafe {
-        bindings::krealloc_node_align(ptr::null(), size, 8, bindings::GFP_KERNEL | bindings::__GFP_ZERO, bindings::NUMA_NO_NODE)
+        bindings::krealloc_node_align(
+            ptr::null(),
+            size,
+            8,
+            bindings::GFP_KERNEL | bindings::__GFP_ZERO,
+            bindings::NUMA_NO_NODE,
+        )
     }
     .cast::<bindings::notifier_block>();
     if nb.is_null() {
@@ -1304,7 +1675,9 @@ pub extern "C" fn dma_debug_rs_init() -> c_int {
         b.lock.init(c"dma_debug_bucket", BUCKET_CLASS.get());
     }
     FREE.lock.init(c"dma_debug_free", FREE_CLASS.get());
-    CACHELINES.lock.init(c"dma_debug_cachelines", CL_CLASS.get());
+    CACHELINES
+        .lock
+        .init(c"dma_debug_cachelines", CL_CLASS.get());
     DRIVER_LOCK.init(c"dma_debug_driver", DRIVER_CLASS.get());
 
     let want = NR_PREALLOC_ENTRIES.load(Relaxed);
@@ -1322,7 +1695,11 @@ pub extern "C" fn dma_debug_rs_init() -> c_int {
     if total >= want {
         pr_info!("preallocated {} debug entries\n", total);
     } else if total > 0 {
-        pr_warn!("{} debug entries requested but only {} allocated\n", want, total);
+        pr_warn!(
+            "{} debug entries requested but only {} allocated\n",
+            want,
+            total
+        );
     } else {
         pr_err!("debugging out of memory error - disabled\n");
         DISABLED.store(true, Relaxed);
@@ -1344,7 +1721,11 @@ pub extern "C" fn dma_debug_rs_set_off() {
 /// `dma_debug_entries=N`; 0 keeps the default.
 #[export]
 pub extern "C" fn dma_debug_rs_set_entries(nr_entries: u32) {
-    let n = if nr_entries == 0 { DEFAULT_ENTRIES } else { nr_entries };
+    let n = if nr_entries == 0 {
+        DEFAULT_ENTRIES
+    } else {
+        nr_entries
+    };
     NR_PREALLOC_ENTRIES.store(n, Relaxed);
 }
 
@@ -1367,7 +1748,10 @@ pub unsafe extern "C" fn dma_debug_rs_set_driver(name: *const c_char) {
     buf[..len].copy_from_slice(&bytes[..len]);
     buf[len] = 0;
     if len > 0 {
-        pr_info!("enable driver filter for driver [{}]\n", BStr::from_bytes(&buf[..len]));
+        pr_info!(
+            "enable driver filter for driver [{}]\n",
+            BStr::from_bytes(&buf[..len])
+        );
     }
 }
 
@@ -1395,7 +1779,9 @@ pub unsafe extern "C" fn dma_debug_rs_filter_read(
         name.len() + 1
     };
     // SAFETY: The caller's user buffer and position; `buf` holds `len` bytes.
-    unsafe { bindings::simple_read_from_buffer(user_buf.cast(), count, ppos, buf.as_ptr().cast(), len) }
+    unsafe {
+        bindings::simple_read_from_buffer(user_buf.cast(), count, ppos, buf.as_ptr().cast(), len)
+    }
 }
 
 /// Writes `driver_filter`: the first word names the driver whose errors
@@ -1415,7 +1801,10 @@ pub unsafe extern "C" fn dma_debug_rs_filter_write(
     let mut input = [0u8; NAME_LEN];
     let len = count.min(NAME_LEN - 1);
     // SAFETY: `input` has room for `len` bytes.
-    if unsafe { bindings::copy_from_user(input.as_mut_ptr().cast(), user_buf.cast(), len as c_ulong) } != 0 {
+    if unsafe {
+        bindings::copy_from_user(input.as_mut_ptr().cast(), user_buf.cast(), len as c_ulong)
+    } != 0
+    {
         return -(bindings::EFAULT as isize);
     }
     let _g = DRIVER_LOCK.lock();
@@ -1428,7 +1817,10 @@ pub unsafe extern "C" fn dma_debug_rs_filter_write(
             }
             name[0] = 0;
         }
-        Some(n) => pr_info!("enable driver filter for driver [{}]\n", BStr::from_bytes(&name[..n])),
+        Some(n) => pr_info!(
+            "enable driver filter for driver [{}]\n",
+            BStr::from_bytes(&name[..n])
+        ),
     }
     FILTER.current.store(0, Relaxed);
     count as isize

@@ -148,7 +148,8 @@ pub(crate) fn exact_match(r: &Record, e: &Record) -> bool {
 pub(crate) fn containing_match(r: &Record, e: &Record) -> bool {
     e.dev == r.dev
         && e.dev_addr <= r.dev_addr
-        && u128::from(e.dev_addr) + u128::from(e.size) >= u128::from(r.dev_addr) + u128::from(r.size)
+        && u128::from(e.dev_addr) + u128::from(e.size)
+            >= u128::from(r.dev_addr) + u128::from(r.size)
 }
 
 /// The record among `candidates` that `r` means, by `matches`: the first
@@ -158,7 +159,7 @@ pub(crate) fn containing_match(r: &Record, e: &Record) -> bool {
 pub(crate) fn best_fit<'a, T: 'a>(
     r: &Record,
     candidates: impl Iterator<Item = (T, &'a Record)>,
-    matches: fn(&Record, &Record) -> bool,
+    matches: impl Fn(&Record, &Record) -> bool,
 ) -> Option<T> {
     let mut found = None;
     let mut count = 0;
@@ -302,7 +303,12 @@ pub(crate) fn tracks_cacheline(dir: i32) -> bool {
 /// reported, given the new mapping's attributes, whether the first of the
 /// others was mapped "cache clean", and whether the architecture's DMA
 /// alignment makes overlaps unsafe at all.
-pub(crate) fn overlap_reported(existing: u32, attrs: u64, existing_clean: bool, unsafe_overlaps: bool) -> bool {
+pub(crate) fn overlap_reported(
+    existing: u32,
+    attrs: u64,
+    existing_clean: bool,
+    unsafe_overlaps: bool,
+) -> bool {
     const SKIP_CPU_SYNC: u64 = 1 << 5;
     existing > 0
         && attrs & SKIP_CPU_SYNC == 0

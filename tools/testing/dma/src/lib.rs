@@ -24,6 +24,10 @@ mod mapping_range_map;
 #[path = "../../../../kernel/dma/dmapool/blocks.rs"]
 mod dmapool_blocks;
 
+#[allow(dead_code)]
+#[path = "../../../../kernel/dma/dma_debug/entry.rs"]
+mod debug_entry;
+
 #[cfg(test)]
 mod rng;
 
@@ -35,3 +39,6 @@ mod dmapool_tests;
 
 #[cfg(test)]
 mod range_map_tests;
+
+#[cfg(test)]
+mod debug_tests;
