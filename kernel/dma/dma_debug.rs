@@ -58,7 +58,7 @@ const PAGE_SHIFT: u32 = bindings::PAGE_SHIFT;
 const PAGE_SIZE: usize = bindings::PAGE_SIZE;
 const ATTR_MMIO: u64 = bindings::DMA_ATTR_MMIO as u64;
 const NAME_LEN: usize = 64;
-const STACK_DEPTH: usize = 5;
+const STACK_DEPTH: usize = 3;
 const DEFAULT_ENTRIES: u32 = 1 << 16;
 
 // ---- state shown in dma-api/ ----
@@ -103,6 +103,7 @@ impl IrqLock {
         unsafe { bindings::__spin_lock_init(self.0.get(), name.as_char_ptr(), key) };
     }
 
+    #[inline(always)]
     fn lock(&self) -> IrqGuard<'_> {
         // SAFETY: The lock was initialised; the raw lock is the first member
         // of `spinlock_t` without PREEMPT_RT, which the option excludes.
@@ -118,6 +119,7 @@ struct IrqGuard<'a> {
 }
 
 impl Drop for IrqGuard<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: This guard holds the lock, taken with these flags.
         unsafe { bindings::_raw_spin_unlock_irqrestore(self.lock.0.get().cast(), self.flags) };
@@ -145,7 +147,9 @@ impl LockClass {
 
 /// A record with its links: in a hash bucket (`next`, `prev`) or on the
 /// free list (`next`), and on a cacheline chain (`cl_next`). 128 bytes on
-/// 64-bit kernels, as C's entry, so a page holds as many.
+/// 64-bit kernels, as C's entry, so a page holds as many; cacheline
+/// aligned, so that records on different CPUs do not share lines.
+#[repr(C, align(64))]
 struct Node {
     next: *mut Node,
     prev: *mut Node,
@@ -173,6 +177,27 @@ struct Origin {
 }
 
 impl Origin {
+    /// The stack of the DMA API call being tracked, from the caller of the
+    /// hook function this is inlined into: the mapping core's entry point,
+    /// then the driver. Three frames, where C keeps five: unwinding costs
+    /// hundreds of instructions a frame, and the report names the
+    /// driver's call site itself.
+    #[inline(always)]
+    fn here() -> Self {
+        let mut o = Origin {
+            len: 0,
+            stack: [0; STACK_DEPTH],
+        };
+        if cfg!(CONFIG_STACKTRACE) {
+            // SAFETY: `stack` has room for `STACK_DEPTH` entries. The two
+            // frames skipped are the unwinder's entry and the hook's.
+            o.len = unsafe {
+                bindings::stack_trace_save(o.stack.as_mut_ptr(), STACK_DEPTH as c_uint, 2)
+            };
+        }
+        o
+    }
+
     fn of(node: &Node) -> Self {
         Origin {
             len: node.stack_len,
@@ -232,7 +257,7 @@ fn add_page(page: *mut Node) {
 
 /// Takes a free record, growing the pool when it is empty, with the current
 /// stack saved. `None` when memory ran out (dma-debug then switches off).
-fn alloc_node() -> Option<*mut Node> {
+fn alloc_node(origin: &Origin) -> Option<*mut Node> {
     let mut grown = None;
     let node = {
         let _g = FREE.lock.lock();
@@ -275,13 +300,9 @@ fn alloc_node() -> Option<*mut Node> {
             prev: ptr::null_mut(),
             cl_next: ptr::null_mut(),
             rec: Record::default(),
-            stack_len: 0,
-            stack: [0; STACK_DEPTH],
+            stack_len: origin.len,
+            stack: origin.stack,
         });
-        if cfg!(CONFIG_STACKTRACE) {
-            (*node).stack_len =
-                bindings::stack_trace_save((*node).stack.as_mut_ptr(), STACK_DEPTH as c_uint, 1);
-        }
     }
     Some(node)
 }
@@ -627,9 +648,9 @@ fn add(node: *mut Node) {
     }
 }
 
-/// Takes a record, fills it with `rec` and files it.
-fn track(rec: Record) -> Option<*mut Node> {
-    let node = alloc_node()?;
+/// Takes a record and fills it with `rec`, made at `origin`.
+fn track(rec: Record, origin: &Origin) -> Option<*mut Node> {
+    let node = alloc_node(origin)?;
     // SAFETY: The record is ours.
     unsafe { (*node).rec = rec };
     Some(node)
@@ -674,9 +695,17 @@ fn check_unmap(r: &Record) {
         return;
     }
     // SAFETY: As above.
-    let origin = unsafe { Origin::of(&*node) };
-    for f in &faults[..n] {
-        let o = Some(&origin);
+    report_unmap(r, e, &unsafe { Origin::of(&*node) }, &faults[..n]);
+    free_node(node);
+}
+
+/// Reports what is wrong with a free or unmap, out of the checking path.
+#[cold]
+#[inline(never)]
+fn report_unmap(r: &Record, e: &Record, origin: &Origin, faults: &[UnmapFault]) {
+    let dev = r.dev as *mut device;
+    for f in faults {
+        let o = Some(origin);
         match f {
             UnmapFault::Size => report(dev, o, format_args!(
                 "device driver frees DMA memory with different size [device address=0x{:016x}] [map size={} bytes] [unmap size={} bytes]\n",
@@ -701,7 +730,6 @@ fn check_unmap(r: &Record) {
                 r.dev_addr, r.size, e.attrs, r.attrs)),
         }
     }
-    free_node(node);
 }
 
 /// Checks a sync against the record that contains it.
@@ -736,9 +764,17 @@ fn check_sync(r: &Record, to_cpu: bool) {
     let Some((e, origin)) = faulty else {
         return;
     };
+    report_sync(r, &e, &origin, &faults[..n]);
+}
+
+/// Reports what is wrong with a sync, out of the checking path.
+#[cold]
+#[inline(never)]
+fn report_sync(r: &Record, e: &Record, origin: &Origin, faults: &[SyncFault]) {
+    let dev = r.dev as *mut device;
     let (md, sd) = (entry::dir_name(e.dir), entry::dir_name(r.dir));
-    for f in &faults[..n] {
-        let o = Some(&origin);
+    for f in faults {
+        let o = Some(origin);
         match f {
             SyncFault::OutOfRange => report(dev, o, format_args!(
                 "device driver syncs DMA memory outside allocated range [device address=0x{:016x}] [allocation size={} bytes] [sync offset+size={}]\n",
@@ -970,17 +1006,21 @@ fn map_phys_tracked(
     dma_addr: Dma,
     attrs: u64,
 ) {
-    let Some(node) = track(Record {
-        dev: dev as usize,
-        dev_addr: dma_addr,
-        size: size as u64,
-        kind: Kind::Phy,
-        dir: direction,
-        paddr: phys,
-        map_err: MapErr::NotChecked,
-        attrs,
-        ..Default::default()
-    }) else {
+    let origin = Origin::here();
+    let Some(node) = track(
+        Record {
+            dev: dev as usize,
+            dev_addr: dma_addr,
+            size: size as u64,
+            kind: Kind::Phy,
+            dir: direction,
+            paddr: phys,
+            map_err: MapErr::NotChecked,
+            attrs,
+            ..Default::default()
+        },
+        &origin,
+    ) else {
         return;
     };
     if attrs & ATTR_MMIO != 0 {
@@ -1137,12 +1177,14 @@ unsafe fn map_sg_hook(
         check_for_stack(dev, phys);
         check_for_illegal_area(dev, linear(phys), len as usize);
     }
+    // One stack for the whole list (C unwinds once per entry).
+    let origin = Origin::here();
     // SAFETY: The caller passes a valid list.
     for s in unsafe { sg::entries(sg, mapped_ents) } {
         // SAFETY: A valid, mapped entry.
         let mut rec = unsafe { sg_ref(dev, s, nents, direction, attrs as u64) };
         rec.sg_mapped_ents = mapped_ents;
-        let Some(node) = track(rec) else {
+        let Some(node) = track(rec, &origin) else {
             return;
         };
         check_sg_segment(dev, s);
@@ -1237,16 +1279,20 @@ unsafe fn alloc_coherent_hook(
     if disabled() || virt.is_null() || !valid_kernel_addr(virt) {
         return;
     }
-    if let Some(node) = track(Record {
-        dev: dev as usize,
-        dev_addr: dma_addr,
-        size: size as u64,
-        kind: Kind::Coherent,
-        dir: entry::DMA_BIDIRECTIONAL,
-        paddr: virt_to_phys(virt),
-        attrs: attrs as u64,
-        ..Default::default()
-    }) {
+    let origin = Origin::here();
+    if let Some(node) = track(
+        Record {
+            dev: dev as usize,
+            dev_addr: dma_addr,
+            size: size as u64,
+            kind: Kind::Coherent,
+            dir: entry::DMA_BIDIRECTIONAL,
+            paddr: virt_to_phys(virt),
+            attrs: attrs as u64,
+            ..Default::default()
+        },
+        &origin,
+    ) {
         add(node);
     }
 }
@@ -1466,7 +1512,8 @@ unsafe fn alloc_pages_hook(
     if disabled() {
         return;
     }
-    if let Some(node) = track(pages_ref(dev, page, size, direction, dma_addr)) {
+    let origin = Origin::here();
+    if let Some(node) = track(pages_ref(dev, page, size, direction, dma_addr), &origin) {
         add(node);
     }
 }
