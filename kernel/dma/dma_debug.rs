@@ -833,7 +833,7 @@ fn check_for_stack(dev: *mut device, phys: Phys) {
             (*bindings::get_current()).stack,
         )
     };
-    for i in 0..nr as usize {
+    for i in 0..nr {
         // SAFETY: The area has `nr` pages.
         let page = unsafe { *pages.add(i) };
         if mem::page_to_phys(page) >> PAGE_SHIFT == phys >> PAGE_SHIFT {

@@ -337,9 +337,9 @@ pub unsafe extern "C" fn dma_map_page_attrs(
     if attrs & ATTR_MMIO != 0 {
         return DMA_MAPPING_ERROR;
     }
-    // SAFETY: The caller passes a valid page.
     if cfg!(CONFIG_DMA_API_DEBUG)
         && cfg!(CONFIG_ZONE_DEVICE)
+        // SAFETY: The caller passes a valid page.
         && unsafe { bindings::dma_rs_page_is_zone_device(page) }
     {
         kernel::warn_on!(true);
@@ -897,6 +897,21 @@ pub unsafe extern "C" fn dma_get_required_mask(dev: *mut device) -> u64 {
     }
 }
 
+/// Takes memory from the device's declared coherent region, if it has one
+/// (`dma_alloc_from_dev_coherent()`).
+fn dev_coherent_alloc(
+    dev: *mut device,
+    size: usize,
+    dma_handle: *mut Dma,
+    cpu_addr: &mut *mut c_void,
+) -> bool {
+    // SAFETY: The device is live; the handle is writable.
+    cfg!(CONFIG_DMA_DECLARE_COHERENT)
+        && unsafe {
+            bindings::dma_rs_alloc_from_dev_coherent(dev, size as isize, dma_handle, cpu_addr)
+        } != 0
+}
+
 /// `dma_alloc_attrs()`: coherent memory, zeroed.
 ///
 /// # Safety
@@ -919,11 +934,7 @@ pub unsafe extern "C" fn dma_alloc_attrs(
         return core::ptr::null_mut();
     }
     let mut cpu_addr = core::ptr::null_mut();
-    // SAFETY: The device is live; the handle is writable.
-    if unsafe {
-        bindings::dma_rs_alloc_from_dev_coherent(dev, size as isize, dma_handle, &mut cpu_addr)
-    } != 0
-    {
+    if dev_coherent_alloc(dev, size, dma_handle, &mut cpu_addr) {
         // SAFETY: The arguments of this call; the handle was written.
         unsafe { trace::dma_alloc(dev, cpu_addr, *dma_handle, size, BIDIRECTIONAL, flag, attrs) };
         return cpu_addr;
@@ -981,8 +992,9 @@ pub unsafe extern "C" fn dma_free_attrs(
         return;
     };
     let order = range_map::order_of(size as u64, bindings::PAGE_SHIFT) as c_int;
-    // SAFETY: The device is live.
     if cfg!(CONFIG_DMA_DECLARE_COHERENT)
+        // SAFETY: The device is live; the memory is checked against its
+        // declared region.
         && unsafe { bindings::dma_rs_release_from_dev_coherent(dev, order, cpu_addr) } != 0
     {
         return;

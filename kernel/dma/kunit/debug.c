@@ -465,4 +465,61 @@ static struct kunit_suite dma_api_debug_suite = {
 	.test_cases = dma_api_debug_cases,
 };
 
+#if IS_ENABLED(CONFIG_DMA_RUST_DEBUG)
+/*
+ * Beyond C: the Rust dma-debug names, in each report about a mapping, the
+ * first caller outside the DMA API that made it. Here that is this test
+ * function, which maps by dma_map_single() itself and is never inlined
+ * (KUnit calls it through a pointer). For an sg list, the stack is taken
+ * once for the whole list.
+ */
+static void rust_debug_report_names_caller(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	void *buf = dma_kbuf(test, 2048);
+	struct scatterlist sgl[2];
+	char needle[64];
+	struct misuse m;
+	dma_addr_t dma;
+	int n;
+
+	snprintf(needle, sizeof(needle), "mapped at %s+", __func__);
+	dma = dma_map_single(dev, buf, 2048, DMA_TO_DEVICE);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, dma));
+	m = misuse_begin(test);
+	dma_unmap_single(dev, dma, 1024, DMA_TO_DEVICE);
+	expect_reported(test, m, "frees DMA memory with different size");
+	KUNIT_EXPECT_TRUE(test, dma_kunit_log_has(m.mark, needle, NULL));
+
+	sg_init_table(sgl, 2);
+	sg_set_buf(&sgl[0], buf, 512);
+	sg_set_buf(&sgl[1], buf + 1024, 512);
+	n = dma_map_sg(dev, sgl, 2, DMA_TO_DEVICE);
+	KUNIT_ASSERT_GT(test, n, 0);
+	m = misuse_begin(test);
+	dma_unmap_sg(dev, sgl, 1, DMA_TO_DEVICE);
+	KUNIT_EXPECT_TRUE(test, dma_kunit_log_has(m.mark, needle, NULL));
+	/* The entry left is unmapped as debug_free_wrong_sg_count() does. */
+	if (n == 2) {
+		m = misuse_begin(test);
+		dma_unmap_sg(dev, &sgl[1], 1, DMA_TO_DEVICE);
+		expect_reported(test, m, "different entry count");
+	}
+}
+
+static struct kunit_case dma_rust_debug_cases[] = {
+	KUNIT_CASE(rust_debug_report_names_caller),
+	{}
+};
+
+static struct kunit_suite dma_rust_debug_suite = {
+	.name = "dma_rust_debug",
+	.init = debug_init,
+	.exit = debug_exit,
+	.test_cases = dma_rust_debug_cases,
+};
+
+kunit_test_suites(&dma_api_debug_suite, &dma_rust_debug_suite);
+#else
 kunit_test_suites(&dma_api_debug_suite);
+#endif
