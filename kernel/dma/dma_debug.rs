@@ -734,7 +734,6 @@ fn report_unmap(r: &Record, e: &Record, origin: &Origin, faults: &[UnmapFault]) 
 
 /// Checks a sync against the record that contains it.
 fn check_sync(r: &Record, to_cpu: bool) {
-    let dev = r.dev as *mut device;
     let start = entry::bucket_of(r.dev_addr);
     let mut faults = [SyncFault::OutOfRange; 5];
     let mut found = None;
@@ -751,20 +750,27 @@ fn check_sync(r: &Record, to_cpu: bool) {
         }
     }
     let Some((n, faulty)) = found else {
-        report(
-            dev,
-            None,
-            format_args!(
-                "device driver tries to sync DMA memory it has not allocated [device address=0x{:016x}] [size={} bytes]\n",
-                r.dev_addr, r.size
-            ),
-        );
+        report_sync_unknown(r);
         return;
     };
     let Some((e, origin)) = faulty else {
         return;
     };
     report_sync(r, &e, &origin, &faults[..n]);
+}
+
+/// Reports a sync of memory no mapping holds.
+#[cold]
+#[inline(never)]
+fn report_sync_unknown(r: &Record) {
+    report(
+        r.dev as *mut device,
+        None,
+        format_args!(
+            "device driver tries to sync DMA memory it has not allocated [device address=0x{:016x}] [size={} bytes]\n",
+            r.dev_addr, r.size
+        ),
+    );
 }
 
 /// Reports what is wrong with a sync, out of the checking path.
