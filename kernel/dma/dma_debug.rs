@@ -943,18 +943,6 @@ fn valid_kernel_addr(virt: *const c_void) -> bool {
 
 // ---- the hooks of kernel/dma/debug.h ----
 
-/// `debug_dma_map_single()`: checks a kernel address before it is mapped.
-///
-/// # Safety
-///
-/// `dev` must be NULL or a live device.
-#[export]
-pub unsafe extern "C" fn debug_dma_map_single(dev: *mut device, addr: *const c_void, len: c_ulong) {
-    if !disabled() {
-        check_single(dev, addr, len);
-    }
-}
-
 /// The checks of [`debug_dma_map_single`], out of line so that the hook
 /// costs a test while dma-debug is off.
 #[inline(never)]
@@ -983,25 +971,6 @@ fn check_single(dev: *mut device, addr: *const c_void, len: c_ulong) {
     }
 }
 
-/// `debug_dma_map_phys()`: tracks a single mapping.
-///
-/// # Safety
-///
-/// `dev` must be a live device.
-#[export]
-pub unsafe extern "C" fn debug_dma_map_phys(
-    dev: *mut device,
-    phys: Phys,
-    size: usize,
-    direction: c_int,
-    dma_addr: Dma,
-    attrs: c_ulong,
-) {
-    if !disabled() && dma_addr != DMA_MAPPING_ERROR {
-        map_phys_tracked(dev, phys, size, direction, dma_addr, attrs as u64);
-    }
-}
-
 /// The work of [`debug_dma_map_phys`], out of line.
 #[inline(never)]
 fn map_phys_tracked(
@@ -1010,8 +979,12 @@ fn map_phys_tracked(
     size: usize,
     direction: c_int,
     dma_addr: Dma,
-    attrs: u64,
+    attrs: c_ulong,
 ) {
+    if dma_addr == DMA_MAPPING_ERROR {
+        return;
+    }
+    let attrs = attrs as u64;
     let origin = Origin::here();
     let Some(node) = track(
         Record {
@@ -1047,18 +1020,6 @@ fn map_phys_tracked(
     add(node);
 }
 
-/// `debug_dma_mapping_error()`: records that the driver checked a mapping.
-///
-/// # Safety
-///
-/// `dev` must be a live device.
-#[export]
-pub unsafe extern "C" fn debug_dma_mapping_error(dev: *mut device, dma_addr: Dma) {
-    if !disabled() {
-        mark_checked(dev, dma_addr);
-    }
-}
-
 /// Marks the first unchecked mapping of `dma_addr` as checked.
 #[inline(never)]
 fn mark_checked(dev: *mut device, dma_addr: Dma) {
@@ -1077,34 +1038,16 @@ fn mark_checked(dev: *mut device, dma_addr: Dma) {
     }
 }
 
-/// `debug_dma_unmap_phys()`.
-///
-/// # Safety
-///
-/// `dev` must be a live device.
-#[export]
-pub unsafe extern "C" fn debug_dma_unmap_phys(
-    dev: *mut device,
-    dma_addr: Dma,
-    size: usize,
-    direction: c_int,
-    attrs: c_ulong,
-) {
-    if !disabled() {
-        unmap_phys_checked(dev, dma_addr, size, direction, attrs as u64);
-    }
-}
-
 /// The work of [`debug_dma_unmap_phys`], out of line.
 #[inline(never)]
-fn unmap_phys_checked(dev: *mut device, dma_addr: Dma, size: usize, dir: c_int, attrs: u64) {
+fn unmap_phys_checked(dev: *mut device, dma_addr: Dma, size: usize, dir: c_int, attrs: c_ulong) {
     check_unmap(&Record {
         dev: dev as usize,
         dev_addr: dma_addr,
         size: size as u64,
         kind: Kind::Phy,
         dir,
-        attrs,
+        attrs: attrs as u64,
         ..Default::default()
     });
 }
@@ -1137,27 +1080,6 @@ unsafe fn sg_ref(
     }
 }
 
-/// `debug_dma_map_sg()`: tracks each mapped entry of an sg list.
-///
-/// # Safety
-///
-/// `sg` must be a valid scatterlist of `nents` entries, the first
-/// `mapped_ents` of them mapped.
-#[export]
-pub unsafe extern "C" fn debug_dma_map_sg(
-    dev: *mut device,
-    sg: *mut scatterlist,
-    nents: c_int,
-    mapped_ents: c_int,
-    direction: c_int,
-    attrs: c_ulong,
-) {
-    if !disabled() {
-        // SAFETY: The caller's arguments.
-        unsafe { map_sg_hook(dev, sg, nents, mapped_ents, direction, attrs) }
-    }
-}
-
 /// The work of [`debug_dma_map_sg`], out of line so that the hook costs a test while
 /// dma-debug is off.
 ///
@@ -1173,9 +1095,6 @@ unsafe fn map_sg_hook(
     direction: c_int,
     attrs: c_ulong,
 ) {
-    if disabled() {
-        return;
-    }
     // SAFETY: The caller passes a valid list.
     for s in unsafe { sg::entries(sg, nents) } {
         // SAFETY: A valid entry.
@@ -1198,25 +1117,6 @@ unsafe fn map_sg_hook(
     }
 }
 
-/// `debug_dma_unmap_sg()`.
-///
-/// # Safety
-///
-/// `sglist` must be a valid scatterlist of `nelems` entries.
-#[export]
-pub unsafe extern "C" fn debug_dma_unmap_sg(
-    dev: *mut device,
-    sglist: *mut scatterlist,
-    nelems: c_int,
-    dir: c_int,
-    attrs: c_ulong,
-) {
-    if !disabled() {
-        // SAFETY: The caller's arguments.
-        unsafe { unmap_sg_hook(dev, sglist, nelems, dir, attrs) }
-    }
-}
-
 /// The work of [`debug_dma_unmap_sg`], out of line so that the hook costs a test while
 /// dma-debug is off.
 ///
@@ -1231,9 +1131,6 @@ unsafe fn unmap_sg_hook(
     dir: c_int,
     attrs: c_ulong,
 ) {
-    if disabled() {
-        return;
-    }
     let mut mapped = 0;
     // SAFETY: The caller passes a valid list.
     for (i, s) in (0..).zip(unsafe { sg::entries(sglist, nelems) }) {
@@ -1246,25 +1143,6 @@ unsafe fn unmap_sg_hook(
             mapped = mapped_entries(&r);
         }
         check_unmap(&r);
-    }
-}
-
-/// `debug_dma_alloc_coherent()`: tracks a coherent allocation.
-///
-/// # Safety
-///
-/// `dev` must be a live device; `virt` NULL or the allocation's address.
-#[export]
-pub unsafe extern "C" fn debug_dma_alloc_coherent(
-    dev: *mut device,
-    size: usize,
-    dma_addr: Dma,
-    virt: *mut c_void,
-    attrs: c_ulong,
-) {
-    if !disabled() {
-        // SAFETY: The caller's arguments.
-        unsafe { alloc_coherent_hook(dev, size, dma_addr, virt, attrs) }
     }
 }
 
@@ -1282,7 +1160,7 @@ unsafe fn alloc_coherent_hook(
     virt: *mut c_void,
     attrs: c_ulong,
 ) {
-    if disabled() || virt.is_null() || !valid_kernel_addr(virt) {
+    if virt.is_null() || !valid_kernel_addr(virt) {
         return;
     }
     let origin = Origin::here();
@@ -1303,25 +1181,6 @@ unsafe fn alloc_coherent_hook(
     }
 }
 
-/// `debug_dma_free_coherent()`.
-///
-/// # Safety
-///
-/// `dev` must be a live device.
-#[export]
-pub unsafe extern "C" fn debug_dma_free_coherent(
-    dev: *mut device,
-    size: usize,
-    virt: *mut c_void,
-    dma_addr: Dma,
-    attrs: c_ulong,
-) {
-    if !disabled() {
-        // SAFETY: The caller's arguments.
-        unsafe { free_coherent_hook(dev, size, virt, dma_addr, attrs) }
-    }
-}
-
 /// The work of [`debug_dma_free_coherent`], out of line so that the hook costs a test while
 /// dma-debug is off.
 ///
@@ -1336,7 +1195,7 @@ unsafe fn free_coherent_hook(
     dma_addr: Dma,
     attrs: c_ulong,
 ) {
-    if !valid_kernel_addr(virt) || disabled() {
+    if !valid_kernel_addr(virt) {
         return;
     }
     check_unmap(&Record {
@@ -1364,40 +1223,6 @@ fn sync_single(dev: *mut device, dma: Dma, size: usize, dir: c_int, to_cpu: bool
         ..Default::default()
     };
     check_sync(&r, to_cpu);
-}
-
-/// `debug_dma_sync_single_for_cpu()`.
-///
-/// # Safety
-///
-/// `dev` must be a live device.
-#[export]
-pub unsafe extern "C" fn debug_dma_sync_single_for_cpu(
-    dev: *mut device,
-    dma_handle: Dma,
-    size: usize,
-    direction: c_int,
-) {
-    if !disabled() {
-        sync_single(dev, dma_handle, size, direction, true);
-    }
-}
-
-/// `debug_dma_sync_single_for_device()`.
-///
-/// # Safety
-///
-/// `dev` must be a live device.
-#[export]
-pub unsafe extern "C" fn debug_dma_sync_single_for_device(
-    dev: *mut device,
-    dma_handle: Dma,
-    size: usize,
-    direction: c_int,
-) {
-    if !disabled() {
-        sync_single(dev, dma_handle, size, direction, false);
-    }
 }
 
 /// Checks a sync of each mapped entry of an sg list.
@@ -1428,42 +1253,6 @@ unsafe fn sync_sg(
     }
 }
 
-/// `debug_dma_sync_sg_for_cpu()`.
-///
-/// # Safety
-///
-/// `sg` must be a valid scatterlist of `nelems` entries.
-#[export]
-pub unsafe extern "C" fn debug_dma_sync_sg_for_cpu(
-    dev: *mut device,
-    sg: *mut scatterlist,
-    nelems: c_int,
-    direction: c_int,
-) {
-    if !disabled() {
-        // SAFETY: The caller's list.
-        unsafe { sync_sg(dev, sg, nelems, direction, true) }
-    }
-}
-
-/// `debug_dma_sync_sg_for_device()`.
-///
-/// # Safety
-///
-/// `sg` must be a valid scatterlist of `nelems` entries.
-#[export]
-pub unsafe extern "C" fn debug_dma_sync_sg_for_device(
-    dev: *mut device,
-    sg: *mut scatterlist,
-    nelems: c_int,
-    direction: c_int,
-) {
-    if !disabled() {
-        // SAFETY: The caller's list.
-        unsafe { sync_sg(dev, sg, nelems, direction, false) }
-    }
-}
-
 fn pages_ref(
     dev: *mut device,
     page: *mut bindings::page,
@@ -1482,25 +1271,6 @@ fn pages_ref(
     }
 }
 
-/// `debug_dma_alloc_pages()`.
-///
-/// # Safety
-///
-/// `dev` must be a live device and `page` the allocation's first page.
-#[export]
-pub unsafe extern "C" fn debug_dma_alloc_pages(
-    dev: *mut device,
-    page: *mut bindings::page,
-    size: usize,
-    direction: c_int,
-    dma_addr: Dma,
-) {
-    if !disabled() {
-        // SAFETY: The caller's arguments.
-        unsafe { alloc_pages_hook(dev, page, size, direction, dma_addr) }
-    }
-}
-
 /// The work of [`debug_dma_alloc_pages`], out of line so that the hook costs a test while
 /// dma-debug is off.
 ///
@@ -1515,31 +1285,9 @@ unsafe fn alloc_pages_hook(
     direction: c_int,
     dma_addr: Dma,
 ) {
-    if disabled() {
-        return;
-    }
     let origin = Origin::here();
     if let Some(node) = track(pages_ref(dev, page, size, direction, dma_addr), &origin) {
         add(node);
-    }
-}
-
-/// `debug_dma_free_pages()`.
-///
-/// # Safety
-///
-/// `dev` must be a live device and `page` the allocation's first page.
-#[export]
-pub unsafe extern "C" fn debug_dma_free_pages(
-    dev: *mut device,
-    page: *mut bindings::page,
-    size: usize,
-    direction: c_int,
-    dma_addr: Dma,
-) {
-    if !disabled() {
-        // SAFETY: The caller's arguments.
-        unsafe { free_pages_hook(dev, page, size, direction, dma_addr) }
     }
 }
 
@@ -1557,9 +1305,61 @@ unsafe fn free_pages_hook(
     direction: c_int,
     dma_addr: Dma,
 ) {
-    if !disabled() {
-        check_unmap(&pages_ref(dev, page, size, direction, dma_addr));
-    }
+    check_unmap(&pages_ref(dev, page, size, direction, dma_addr));
+}
+
+/// Defines each exported hook of `kernel/dma/debug.h` as a test of
+/// whether dma-debug is on and a call of its work, which is out of line: a
+/// hook then costs a test and a return while dma-debug is off. The work
+/// gets the hook's arguments, then any listed after its name.
+macro_rules! gated_hooks {
+    ($($(#[$attr:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $work:ident($($extra:expr),*);)*) => {$(
+        $(#[$attr])*
+        ///
+        /// # Safety
+        ///
+        /// The arguments are those of the DMA API call that reports them,
+        /// with the device live (or NULL where the API allows it).
+        #[export]
+        pub unsafe extern "C" fn $name($($arg: $ty),*) {
+            if !disabled() {
+                #[allow(unused_unsafe)]
+                // SAFETY: The caller's arguments, as the work expects them.
+                unsafe { $work($($arg,)* $($extra),*) }
+            }
+        }
+    )*};
+}
+
+gated_hooks! {
+    /// `debug_dma_map_single()`: checks a kernel address before it is mapped.
+    fn debug_dma_map_single(dev: *mut device, addr: *const c_void, len: c_ulong) => check_single();
+    /// `debug_dma_map_phys()`: tracks a single mapping.
+    fn debug_dma_map_phys(dev: *mut device, phys: Phys, size: usize, direction: c_int, dma_addr: Dma, attrs: c_ulong) => map_phys_tracked();
+    /// `debug_dma_mapping_error()`: records that the driver checked a mapping.
+    fn debug_dma_mapping_error(dev: *mut device, dma_addr: Dma) => mark_checked();
+    /// `debug_dma_unmap_phys()`.
+    fn debug_dma_unmap_phys(dev: *mut device, dma_addr: Dma, size: usize, direction: c_int, attrs: c_ulong) => unmap_phys_checked();
+    /// `debug_dma_map_sg()`: tracks each mapped entry of an sg list.
+    fn debug_dma_map_sg(dev: *mut device, sg: *mut scatterlist, nents: c_int, mapped_ents: c_int, direction: c_int, attrs: c_ulong) => map_sg_hook();
+    /// `debug_dma_unmap_sg()`.
+    fn debug_dma_unmap_sg(dev: *mut device, sglist: *mut scatterlist, nelems: c_int, dir: c_int, attrs: c_ulong) => unmap_sg_hook();
+    /// `debug_dma_alloc_coherent()`: tracks a coherent allocation.
+    fn debug_dma_alloc_coherent(dev: *mut device, size: usize, dma_addr: Dma, virt: *mut c_void, attrs: c_ulong) => alloc_coherent_hook();
+    /// `debug_dma_free_coherent()`.
+    fn debug_dma_free_coherent(dev: *mut device, size: usize, virt: *mut c_void, dma_addr: Dma, attrs: c_ulong) => free_coherent_hook();
+    /// `debug_dma_sync_single_for_cpu()`.
+    fn debug_dma_sync_single_for_cpu(dev: *mut device, dma_handle: Dma, size: usize, direction: c_int) => sync_single(true);
+    /// `debug_dma_sync_single_for_device()`.
+    fn debug_dma_sync_single_for_device(dev: *mut device, dma_handle: Dma, size: usize, direction: c_int) => sync_single(false);
+    /// `debug_dma_sync_sg_for_cpu()`.
+    fn debug_dma_sync_sg_for_cpu(dev: *mut device, sg: *mut scatterlist, nelems: c_int, direction: c_int) => sync_sg(true);
+    /// `debug_dma_sync_sg_for_device()`.
+    fn debug_dma_sync_sg_for_device(dev: *mut device, sg: *mut scatterlist, nelems: c_int, direction: c_int) => sync_sg(false);
+    /// `debug_dma_alloc_pages()`.
+    fn debug_dma_alloc_pages(dev: *mut device, page: *mut bindings::page, size: usize, direction: c_int, dma_addr: Dma) => alloc_pages_hook();
+    /// `debug_dma_free_pages()`.
+    fn debug_dma_free_pages(dev: *mut device, page: *mut bindings::page, size: usize, direction: c_int, dma_addr: Dma) => free_pages_hook();
 }
 
 // ---- dumps, pending mappings at unbind ----
@@ -1585,32 +1385,37 @@ fn for_each_record(mut f: impl FnMut(usize, &Record)) {
 pub unsafe extern "C" fn debug_dma_dump_mappings(dev: *mut device) {
     for_each_record(|idx, e| {
         if dev.is_null() || dev as usize == e.dev {
-            let d = e.dev as *mut device;
-            let (drv, name) = dev_names(d);
-            let cln = entry::cacheline(e.paddr, PAGE_SHIFT, bindings::L1_CACHE_SHIFT);
-            // SAFETY: Valid C strings; the `%pA` argument is `fmt::Arguments`.
-            unsafe {
-                bindings::_printk(
-                    c"\x016%s %s: %pA".as_char_ptr(),
-                    drv,
-                    name,
-                    ptr::from_ref(&format_args!(
-                        "{} idx {} P=0x{:016x} D={:x} L={:x} cln=0x{:016x} {} {} attrs=0x{:x}\n",
-                        e.kind.name(),
-                        idx,
-                        e.paddr,
-                        e.dev_addr,
-                        e.size,
-                        cln,
-                        entry::dir_name(e.dir),
-                        e.map_err.name(),
-                        e.attrs
-                    ))
-                    .cast::<c_void>(),
-                )
-            };
+            dump_line(idx, e, |drv, name, line| {
+                // SAFETY: Valid C strings; `%pA` takes `fmt::Arguments`.
+                unsafe { bindings::_printk(c"\x016%s %s: %pA".as_char_ptr(), drv, name, line) };
+            });
         }
     });
+}
+
+/// Describes a live record as `dump` and `debug_dma_dump_mappings()` show
+/// it: hands `emit` the device's driver and name, and the rest of the line
+/// as a `fmt::Arguments` for `%pA`.
+fn dump_line(
+    idx: usize,
+    e: &Record,
+    emit: impl FnOnce(*const c_char, *const c_char, *const c_void),
+) {
+    let (drv, name) = dev_names(e.dev as *mut device);
+    let cln = entry::cacheline(e.paddr, PAGE_SHIFT, bindings::L1_CACHE_SHIFT);
+    let line = format_args!(
+        "{} idx {} P=0x{:016x} D={:x} L={:x} cln=0x{:016x} {} {} attrs=0x{:x}\n",
+        e.kind.name(),
+        idx,
+        e.paddr,
+        e.dev_addr,
+        e.size,
+        cln,
+        entry::dir_name(e.dir),
+        e.map_err.name(),
+        e.attrs
+    );
+    emit(drv, name, ptr::from_ref(&line).cast());
 }
 
 /// The `dump` debugfs file: one line per live mapping.
@@ -1624,30 +1429,10 @@ pub unsafe extern "C" fn dma_debug_rs_dump_show(
     _v: *mut c_void,
 ) -> c_int {
     for_each_record(|idx, e| {
-        let (drv, name) = dev_names(e.dev as *mut device);
-        let cln = entry::cacheline(e.paddr, PAGE_SHIFT, bindings::L1_CACHE_SHIFT);
-        // SAFETY: Valid C strings; the `%pA` argument is `fmt::Arguments`.
-        unsafe {
-            bindings::seq_printf(
-                seq,
-                c"%s %s %pA".as_char_ptr(),
-                drv,
-                name,
-                ptr::from_ref(&format_args!(
-                    "{} idx {} P=0x{:016x} D={:x} L={:x} cln=0x{:016x} {} {} attrs=0x{:x}\n",
-                    e.kind.name(),
-                    idx,
-                    e.paddr,
-                    e.dev_addr,
-                    e.size,
-                    cln,
-                    entry::dir_name(e.dir),
-                    e.map_err.name(),
-                    e.attrs
-                ))
-                .cast::<c_void>(),
-            )
-        };
+        dump_line(idx, e, |drv, name, line| {
+            // SAFETY: Valid C strings; `%pA` takes `fmt::Arguments`.
+            unsafe { bindings::seq_printf(seq, c"%s %s %pA".as_char_ptr(), drv, name, line) };
+        });
     });
     0
 }
