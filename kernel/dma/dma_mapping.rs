@@ -369,9 +369,20 @@ pub unsafe extern "C" fn dma_unmap_phys(
     if !direction_ok(d, "dma_unmap_phys", dir) {
         return;
     }
-    match Backend::streaming(d) {
+    let backend = Backend::streaming(d);
+    if !matches!(backend, Backend::Direct) && attrs & ATTR_CC_SHARED != 0 {
+        return;
+    }
+    // Reported before the address is released, as for scatterlists: once an
+    // IOMMU frees the IOVA, another mapping may get it, and dma-debug would
+    // briefly see two mappings at one address (C reports afterwards).
+    // SAFETY: The arguments of this call.
+    unsafe {
+        trace::dma_unmap_phys(dev, addr, size, dir, attrs);
+        debug::debug_dma_unmap_phys(dev, addr, size, dir, attrs);
+    }
+    match backend {
         Backend::Direct => direct::unmap_phys(d, addr, size, dir, attrs),
-        _ if attrs & ATTR_CC_SHARED != 0 => return,
         // SAFETY: The IOMMU layer handles the device.
         Backend::Iommu => unsafe { bindings::iommu_dma_unmap_phys(dev, addr, size, dir, attrs) },
         Backend::Ops(ops) => {
@@ -380,11 +391,6 @@ pub unsafe extern "C" fn dma_unmap_phys(
                 unsafe { f(dev, addr, size, dir, attrs) };
             }
         }
-    }
-    // SAFETY: The arguments of this call.
-    unsafe {
-        trace::dma_unmap_phys(dev, addr, size, dir, attrs);
-        debug::debug_dma_unmap_phys(dev, addr, size, dir, attrs);
     }
 }
 
