@@ -156,11 +156,6 @@ __rust_helper void rust_helper_sg_dma_unmark_bus_address(struct scatterlist *sg)
 	sg_dma_unmark_bus_address(sg);
 }
 
-__rust_helper bool rust_helper_sg_dma_is_bus_address(struct scatterlist *sg)
-{
-	return sg_dma_is_bus_address(sg);
-}
-
 __rust_helper void rust_helper_sg_set_page(struct scatterlist *sg,
 					   struct page *page, unsigned int len,
 					   unsigned int offset)
@@ -173,11 +168,6 @@ __rust_helper struct page *rust_helper_sg_page(struct scatterlist *sg)
 	return sg_page(sg);
 }
 
-__rust_helper phys_addr_t rust_helper_sg_phys(struct scatterlist *sg)
-{
-	return sg_phys(sg);
-}
-
 __rust_helper phys_addr_t rust_helper_page_to_phys(struct page *page)
 {
 	return page_to_phys(page);
@@ -188,19 +178,9 @@ __rust_helper struct page *rust_helper_pfn_to_page(unsigned long pfn)
 	return pfn_to_page(pfn);
 }
 
-__rust_helper unsigned long rust_helper_page_to_pfn(struct page *page)
-{
-	return page_to_pfn(page);
-}
-
 __rust_helper void *rust_helper_page_address(struct page *page)
 {
 	return page_address(page);
-}
-
-__rust_helper bool rust_helper_dma_rs_page_is_highmem(struct page *page)
-{
-	return PageHighMem(page);
 }
 
 __rust_helper bool rust_helper_dma_rs_page_is_zone_device(struct page *page)
@@ -214,26 +194,9 @@ __rust_helper struct page *rust_helper_alloc_pages_node(int nid, gfp_t gfp,
 	return alloc_pages_node(nid, gfp, order);
 }
 
-__rust_helper int rust_helper_dev_to_node(struct device *dev)
-{
-	return dev_to_node(dev);
-}
-
-__rust_helper void rust_helper_arch_dma_prep_coherent(struct page *page,
-						      size_t size)
-{
-	arch_dma_prep_coherent(page, size);
-}
-
-
 __rust_helper pgprot_t rust_helper_dma_rs_pgprot_decrypted(pgprot_t prot)
 {
 	return pgprot_decrypted(prot);
-}
-
-__rust_helper pgprot_t rust_helper_dma_rs_pgprot_kernel(void)
-{
-	return PAGE_KERNEL;
 }
 
 __rust_helper bool rust_helper_dma_rs_irqs_disabled(void)

@@ -395,12 +395,11 @@ fn page_align(size: usize) -> usize {
 /// Frees pages dma-direct allocated: to the restricted swiotlb pool they
 /// came from, or to CMA or the page allocator.
 fn free_pages_raw(dev: Dev, page: *mut page, size: usize) {
-    // SAFETY: The device is live; the pages came from `alloc_pages_raw`.
-    unsafe {
-        if cfg!(CONFIG_DMA_RESTRICTED_POOL) && bindings::dma_rs_swiotlb_free(dev.raw(), page, size)
-        {
-            return;
-        }
+    if cfg!(CONFIG_DMA_RESTRICTED_POOL)
+        // SAFETY: The device is live; the pages came from `alloc_pages_raw`.
+        && unsafe { bindings::dma_rs_swiotlb_free(dev.raw(), page, size) }
+    {
+        return;
     }
     free_contiguous(dev, page, size);
 }
