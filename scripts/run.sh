@@ -12,6 +12,10 @@ bash "$top/scripts/setup.sh" >/dev/null || exit 1
 bash "$top/scripts/overlay.sh" || exit 1
 bash "$top/scripts/build.sh" "$cfg" || exit 1
 
+# The user side of the rust_dma_mmap sample, static for the busybox guest.
+mkdir -p "$BUILD/tools"
+gcc -static -O2 -Wall -o "$BUILD/tools/dma-mmap-user" "$top/scripts/guest/dma-mmap-user.c" || exit 1
+
 fail=0
 results=()
 for s in $setups; do
@@ -19,6 +23,7 @@ for s in $setups; do
 	start=$(date +%s)
 	python3 "$top/scripts/qemu_run.py" --setup "$s" --build-dir "$BUILD/$cfg" \
 		--script "$top/scripts/guest/dma-workload.sh" --append "kunit.enable=0" \
+		--file "$BUILD/tools/dma-mmap-user" \
 		--timeout "${RUN_TIMEOUT:-600}" --log "$BUILD/logs/run-$cfg-$s.log"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then

@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf 'setup: %s\n' "$*"; }
 
 # 1. Debian packages (bookworm).
-pkgs=(flex bison bc libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils patch rsync)
+pkgs=(gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils patch rsync)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -55,6 +55,27 @@ for f in /sys/bus/pci/devices/*/pools; do
 	sed -n "2,\$s|^|  pools ${dev##*/}: |p" "$f"
 done
 
+# The samples of the safe Rust DMA API. rust_dma_edu ran its DMA checks
+# at probe; with an IOMMU its IOVA mapping must be one IOVA range.
+edu=$(dmesg | grep 'rust_dma_edu: passed')
+if [ -n "$edu" ]; then
+	echo "  edu sample: ${edu#*rust_dma_edu: }"
+	if ls /sys/class/iommu/* >/dev/null 2>&1 && ! echo "$edu" | grep -q 'one IOVA range'; then
+		echo "  edu sample: FAILED: an IOMMU is present but no IOVA range was used"
+		fail=1
+	fi
+else
+	echo "  edu sample: FAILED"
+	dmesg | grep -i 'rust_dma_edu' | sed 's/^/    /'
+	fail=1
+fi
+if [ -x /bin/dma-mmap-user ]; then
+	/bin/dma-mmap-user || fail=1
+else
+	echo "  mmap sample: MISSING /bin/dma-mmap-user"
+	fail=1
+fi
+
 echo "  bytes moved: $bytes"
 d=/sys/kernel/debug/dma-api
 if [ -d "$d" ]; then

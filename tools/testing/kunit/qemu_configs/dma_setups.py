@@ -58,6 +58,8 @@ def machine_args(setup: str, cpus: int = CPUS) -> List[str]:
 		'-bios', 'qboot.rom'] + s['args'] + [
 		'-device', 'edu',
 		'-device', 'pci-testdev',
+		# No driver claims it; the rust_dma_mmap sample binds it.
+		'-device', 'pvpanic-pci',
 		'-netdev', 'user,id=net0,restrict=on',
 		'-device', 'e1000e,netdev=net0',
 		# virtio uses the DMA API only with VIRTIO_F_ACCESS_PLATFORM.

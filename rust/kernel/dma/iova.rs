@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! DMA mappings through one contiguous IOVA range, where the IOMMU allows it.
+//!
+//! [`IovaMapping::new`] asks the IOMMU for a range with `dma_iova_try_alloc()`, links every
+//! physically contiguous chunk of the buffer into it with `dma_iova_link()` and syncs the IOTLB
+//! with `dma_iova_sync()`. The device then sees the whole buffer at one address, even a
+//! [`VVec`] spread over many pages. Without an IOMMU (or with one that cannot), it maps the
+//! buffer like [`Mapping`] does instead, one range per chunk.
+//!
+//! Every error path frees what it took. The mapping is destroyed when dropped, or when the device
+//! is unbound.
+//!
+//! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
+//!
+//! # Examples
+//!
+//! ```
+//! use kernel::device::{Bound, Device};
+//! use kernel::dma::{iova::IovaMapping, FromDevice};
+//! use kernel::prelude::*;
+//!
+//! fn receive(dev: &Device<Bound>) -> Result<VVec<u8>> {
+//!     let buf = VVec::from_elem(0u8, 3 * kernel::page::PAGE_SIZE, GFP_KERNEL)?;
+//!     let mapped = IovaMapping::<_, FromDevice>::new(dev, buf)?;
+//!     for _r in mapped.ranges(dev)? {
+//!         // Program the device with `_r.addr` and `_r.len`.
+//!     }
+//!     Ok(mapped.unmap())
+//! }
+//! ```
+
+use super::{
+    owner::Direction,
+    streaming::{DmaRange, Handle, MapSource, Mapping},
+    DataDirection, DmaAddress,
+};
+use crate::{
+    bindings,
+    device::{Bound, Device},
+    error::to_result,
+    prelude::*,
+};
+
+/// The size of an IOVA state's range.
+#[cfg(CONFIG_IOMMU_DMA)]
+pub(crate) fn state_size(state: &bindings::dma_iova_state) -> usize {
+    let state: *const _ = state;
+    // SAFETY: `state` points to a valid state; the helper only reads it.
+    unsafe { bindings::dma_iova_size(state.cast_mut()) }
+}
+
+/// Without `CONFIG_IOMMU_DMA` there is no IOVA range to link into.
+#[cfg(not(CONFIG_IOMMU_DMA))]
+fn link<B: MapSource>(_: &Device<Bound>, _: &B, _: DataDirection) -> Result<Option<Handle>> {
+    Ok(None)
+}
+
+/// Links all of `src` into a new IOVA range of `dev`. `Ok(None)` when `dev` cannot use one.
+#[cfg(CONFIG_IOMMU_DMA)]
+fn link<B: MapSource>(dev: &Device<Bound>, src: &B, dir: DataDirection) -> Result<Option<Handle>> {
+    let size = src.size();
+    if size == 0 {
+        return Err(EINVAL);
+    }
+    let mut first = None;
+    src.chunks(&mut |phys, _| {
+        first.get_or_insert(phys);
+        Ok(())
+    })?;
+    let phys = first.ok_or(EINVAL)?;
+    // SAFETY: An all-zero state is the unused state the C API expects.
+    let mut state: bindings::dma_iova_state = unsafe { core::mem::zeroed() };
+    // SAFETY: `dev` is a bound device and `state` is unused.
+    if !unsafe { bindings::dma_iova_try_alloc(dev.as_raw(), &mut state, phys, size) } {
+        return Ok(None);
+    }
+    let mut linked = 0;
+    let res = src
+        .chunks(&mut |phys, len| {
+            // SAFETY: `state` holds an IOVA range of `size` bytes, of which `linked` are linked;
+            // `phys..phys + len` is memory the caller owns.
+            to_result(unsafe {
+                bindings::dma_iova_link(dev.as_raw(), &mut state, phys, linked, len, dir.into(), 0)
+            })?;
+            linked += len;
+            Ok(())
+        })
+        // SAFETY: `linked` bytes from offset 0 are linked.
+        .and_then(|()| {
+            to_result(unsafe { bindings::dma_iova_sync(dev.as_raw(), &mut state, 0, linked) })
+        });
+    if let Err(e) = res {
+        // SAFETY: `state` is allocated, with `linked` bytes linked from offset 0.
+        unsafe {
+            if linked == 0 {
+                bindings::dma_iova_free(dev.as_raw(), &mut state)
+            } else {
+                bindings::dma_iova_destroy(dev.as_raw(), &mut state, linked, dir.into(), 0)
+            }
+        }
+        return Err(e);
+    }
+    // SAFETY: `state` is linked over its whole size and synced, for `dir`.
+    Ok(Some(unsafe { Handle::from_iova(dev, dir, state) }))
+}
+
+/// A mapping of `B` for direction `D` through one IOVA range, or through streaming mappings
+/// where no IOVA range is available.
+///
+/// The device owns the buffer until [`IovaMapping::unmap`] returns it.
+pub struct IovaMapping<B: MapSource, D: Direction> {
+    inner: Mapping<B, D>,
+    iova: bool,
+}
+
+impl<B: MapSource, D: Direction> IovaMapping<B, D> {
+    /// Maps `buf` for `dev`, through one IOVA range if the device's IOMMU offers one.
+    ///
+    /// Returns `EINVAL` for an empty buffer, and the error of the C API when linking or mapping
+    /// fails.
+    pub fn new(dev: &Device<Bound>, buf: B) -> Result<Self> {
+        let (handle, iova) = match link(dev, &buf, D::DIRECTION)? {
+            Some(handle) => (handle, true),
+            None => (Handle::map_pieces(dev, &buf, D::DIRECTION)?, false),
+        };
+        Ok(Self {
+            inner: Mapping::from_handle(dev, buf, handle)?,
+            iova,
+        })
+    }
+
+    /// Whether the buffer is mapped through one IOVA range.
+    pub fn uses_iova(&self) -> bool {
+        self.iova
+    }
+
+    /// The DMA address of the start of the buffer.
+    pub fn dma_handle(&self) -> DmaAddress {
+        super::owner::Region::dma_handle(&self.inner)
+    }
+
+    /// The mapped ranges, in order: one through an IOVA range, one per physically contiguous
+    /// chunk otherwise.
+    ///
+    /// `dev` must be the device the buffer is mapped for; it proves that the device is still
+    /// bound, hence the ranges still mapped. Returns `EINVAL` for another device.
+    pub fn ranges<'a>(&'a self, dev: &'a Device<Bound>) -> Result<&'a [DmaRange]> {
+        self.inner.ranges(dev)
+    }
+
+    /// Unmaps the buffer and returns it to the CPU.
+    pub fn unmap(self) -> B {
+        self.inner.into_buf()
+    }
+}

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Streaming DMA mappings of memory the driver already owns.
+//!
+//! [`Mapping::new`] maps a buffer ([`KBox`], [`KVec`], [`VVec`] or a [`Page`]) for one
+//! [`Direction`] and returns it owned by the device. [`DeviceOwned::sync_for_cpu`] and
+//! [`CpuOwned::sync_for_device`](super::owner::CpuOwned::sync_for_device) hand it back and forth;
+//! [`Mapping::unmap`] returns the buffer. Dropping a mapping unmaps it, and so does unbinding the
+//! device: the DMA side of a mapping lives in a [`Devres`].
+//!
+//! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
+//!
+//! # Examples
+//!
+//! ```
+//! use kernel::device::{Bound, Device};
+//! use kernel::dma::{streaming::Mapping, ToDevice};
+//! use kernel::prelude::*;
+//!
+//! fn send(dev: &Device<Bound>) -> Result {
+//!     let mut data = KVec::new();
+//!     data.extend_from_slice(&[1u8, 2, 3, 4], GFP_KERNEL)?;
+//!     let mapped = Mapping::<_, ToDevice>::new(dev, data)?;
+//!     let _addr = mapped.dma_handle(); // Program the device with it.
+//!     let data = mapped.unmap();
+//!     assert_eq!(data[0], 1);
+//!     Ok(())
+//! }
+//! ```
+
+use super::{
+    owner::{CpuOwned, Direction, DeviceOwned, Region},
+    DataDirection, DmaAddress,
+};
+use crate::{
+    bindings,
+    device::{Bound, Device},
+    devres::Devres,
+    page::{Page, PAGE_SIZE},
+    prelude::*,
+    sync::aref::ARef,
+    transmute::{AsBytes, FromBytes},
+};
+use core::marker::PhantomData;
+
+/// Memory that can be the CPU side of a streaming mapping.
+///
+/// # Safety
+///
+/// - [`MapSource::chunks`] reports physical ranges that together hold exactly the bytes of
+///   [`MapSource::target`], in order, and stay valid and unmoved while `self` is not moved out
+///   of (a [`Mapping`] never gives `&mut Self` out).
+/// - The memory is ordinary kernel memory that the DMA API may map.
+pub unsafe trait MapSource: Send + 'static {
+    /// What the CPU sees: `T` for a `KBox<T>`, `[T]` for a vector, `[u8]` for a page.
+    type Target: ?Sized;
+
+    /// The CPU view.
+    fn target(&self) -> &Self::Target;
+
+    /// The CPU view, writable.
+    fn target_mut(&mut self) -> &mut Self::Target;
+
+    /// The size in bytes.
+    fn size(&self) -> usize;
+
+    /// Calls `f` with each physically contiguous range: physical address and length.
+    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result;
+}
+
+/// Reports one kmalloc'ed (hence physically contiguous) range.
+fn linear_chunk(
+    ptr: *const u8,
+    size: usize,
+    f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result,
+) -> Result {
+    // SAFETY: `ptr` points into the kernel's linear map (kmalloc memory or a lowmem page).
+    f(unsafe { bindings::virt_to_phys(ptr.cast_mut().cast()) }, size)
+}
+
+/// Reports the pages of a vmalloc'ed range, merging physically adjacent ones.
+fn vmalloc_chunks(
+    ptr: *const u8,
+    size: usize,
+    f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result,
+) -> Result {
+    let mut pending: Option<(bindings::phys_addr_t, usize)> = None;
+    let mut done = 0;
+    while done < size {
+        let addr = ptr.wrapping_add(done);
+        let in_page = (addr as usize) % PAGE_SIZE;
+        let len = (PAGE_SIZE - in_page).min(size - done);
+        // SAFETY: `addr` lies in a live vmalloc area.
+        let page = unsafe { bindings::vmalloc_to_page(addr.cast()) };
+        if page.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `page` is a valid page of the area.
+        let phys = unsafe { bindings::page_to_phys(page) } + in_page as bindings::phys_addr_t;
+        pending = match pending {
+            Some((start, n)) if start + n as bindings::phys_addr_t == phys => Some((start, n + len)),
+            Some((start, n)) => {
+                f(start, n)?;
+                Some((phys, len))
+            }
+            None => Some((phys, len)),
+        };
+        done += len;
+    }
+    match pending {
+        Some((start, n)) => f(start, n),
+        None => Ok(()),
+    }
+}
+
+// SAFETY: A `KBox` is one kmalloc allocation, which does not move while the box is not moved out
+// of.
+unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for KBox<T> {
+    type Target = T;
+
+    fn target(&self) -> &T {
+        self
+    }
+
+    fn target_mut(&mut self) -> &mut T {
+        self
+    }
+
+    fn size(&self) -> usize {
+        core::mem::size_of::<T>()
+    }
+
+    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
+        linear_chunk((&**self as *const T).cast(), self.size(), f)
+    }
+}
+
+// SAFETY: As for `KBox<T>`.
+unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for KBox<[T]> {
+    type Target = [T];
+
+    fn target(&self) -> &[T] {
+        self
+    }
+
+    fn target_mut(&mut self) -> &mut [T] {
+        self
+    }
+
+    fn size(&self) -> usize {
+        core::mem::size_of_val(&**self)
+    }
+
+    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
+        linear_chunk(self.as_ptr().cast(), self.size(), f)
+    }
+}
+
+// SAFETY: A `KVec`'s elements are one kmalloc allocation; a mapping never grows the vector.
+unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for KVec<T> {
+    type Target = [T];
+
+    fn target(&self) -> &[T] {
+        self
+    }
+
+    fn target_mut(&mut self) -> &mut [T] {
+        self
+    }
+
+    fn size(&self) -> usize {
+        core::mem::size_of_val(self.as_slice())
+    }
+
+    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
+        linear_chunk(self.as_ptr().cast(), self.size(), f)
+    }
+}
+
+// SAFETY: A `VVec`'s elements are one vmalloc area, whose pages are reported one by one; a
+// mapping never grows the vector.
+unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for VVec<T> {
+    type Target = [T];
+
+    fn target(&self) -> &[T] {
+        self
+    }
+
+    fn target_mut(&mut self) -> &mut [T] {
+        self
+    }
+
+    fn size(&self) -> usize {
+        core::mem::size_of_val(self.as_slice())
+    }
+
+    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
+        vmalloc_chunks(self.as_ptr().cast(), self.size(), f)
+    }
+}
+
+#[cfg(not(CONFIG_HIGHMEM))]
+// SAFETY: Without highmem, every page has a permanent address in the linear map.
+unsafe impl MapSource for Page {
+    type Target = [u8];
+
+    fn target(&self) -> &[u8] {
+        // SAFETY: The page is owned by `self`, and without highmem it is mapped at
+        // `page_address()` for its whole life.
+        unsafe {
+            core::slice::from_raw_parts(bindings::page_address(self.as_ptr()).cast(), PAGE_SIZE)
+        }
+    }
+
+    fn target_mut(&mut self) -> &mut [u8] {
+        // SAFETY: As above; `&mut self` makes the access exclusive.
+        unsafe {
+            core::slice::from_raw_parts_mut(bindings::page_address(self.as_ptr()).cast(), PAGE_SIZE)
+        }
+    }
+
+    fn size(&self) -> usize {
+        PAGE_SIZE
+    }
+
+    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
+        // SAFETY: `self.as_ptr()` is a valid page.
+        f(unsafe { bindings::page_to_phys(self.as_ptr()) }, PAGE_SIZE)
+    }
+}
+
+/// One mapped range: DMA address and length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmaRange {
+    /// The DMA address of the range.
+    pub addr: DmaAddress,
+    /// Its length in bytes.
+    pub len: usize,
+}
+
+/// How the DMA side of a mapping was made.
+pub(crate) enum Kind {
+    /// One `dma_map_phys()` per physically contiguous chunk.
+    Pieces(KVec<DmaRange>),
+    /// One IOVA range linked with `dma_iova_link()`.
+    #[cfg(CONFIG_IOMMU_DMA)]
+    Iova(bindings::dma_iova_state, [DmaRange; 1]),
+}
+
+/// The DMA side of a mapping. Dropping it unmaps.
+///
+/// # Invariants
+///
+/// `kind` describes live mappings of `dev` in direction `dir`.
+pub(crate) struct Handle {
+    dev: ARef<Device>,
+    dir: DataDirection,
+    kind: Kind,
+    first: DmaAddress,
+}
+
+// SAFETY: A handle is addresses and a device reference; the DMA API may be called on it from any
+// thread.
+unsafe impl Send for Handle {}
+
+impl Handle {
+    /// Maps each chunk of `src` with `dma_map_phys()`.
+    pub(crate) fn map_pieces<B: MapSource>(
+        dev: &Device<Bound>,
+        src: &B,
+        dir: DataDirection,
+    ) -> Result<Self> {
+        if src.size() == 0 {
+            return Err(EINVAL);
+        }
+        // Dropping `handle` on an error path unmaps what was mapped so far.
+        let mut handle = Self {
+            dev: dev.into(),
+            dir,
+            kind: Kind::Pieces(KVec::new()),
+            first: 0,
+        };
+        src.chunks(&mut |phys, len| {
+            let Kind::Pieces(ranges) = &mut handle.kind else {
+                return Err(EINVAL);
+            };
+            ranges.reserve(1, GFP_KERNEL)?;
+            // SAFETY: `dev` is a bound device; `phys..phys + len` is memory the caller owns.
+            let addr = unsafe { bindings::dma_map_phys(dev.as_raw(), phys, len, dir.into(), 0) };
+            // SAFETY: `dev` is valid.
+            if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
+                return Err(ENOMEM);
+            }
+            ranges.push(DmaRange { addr, len }, GFP_KERNEL)?;
+            Ok(())
+        })?;
+        if let Kind::Pieces(ranges) = &handle.kind {
+            handle.first = ranges[0].addr;
+        }
+        Ok(handle)
+    }
+
+    /// Wraps an IOVA range of `dev` linked in direction `dir`.
+    ///
+    /// # Safety
+    ///
+    /// `state` must be a linked and synced IOVA state of `dev` for `dir`.
+    #[cfg(CONFIG_IOMMU_DMA)]
+    pub(crate) unsafe fn from_iova(
+        dev: &Device<Bound>,
+        dir: DataDirection,
+        state: bindings::dma_iova_state,
+    ) -> Self {
+        let range = DmaRange {
+            addr: state.addr,
+            len: super::iova::state_size(&state),
+        };
+        Self {
+            dev: dev.into(),
+            dir,
+            first: state.addr,
+            kind: Kind::Iova(state, [range]),
+        }
+    }
+
+    /// The mapped ranges: one for an IOVA mapping.
+    pub(crate) fn ranges(&self) -> &[DmaRange] {
+        match &self.kind {
+            Kind::Pieces(ranges) => ranges,
+            #[cfg(CONFIG_IOMMU_DMA)]
+            Kind::Iova(_, range) => range,
+        }
+    }
+
+    /// Syncs a mapping made of pieces. (An IOVA mapping is synced once, when it is linked.)
+    fn sync(&self, to_device: bool) {
+        let dev = self.dev.as_raw();
+        let Kind::Pieces(ranges) = &self.kind else {
+            return;
+        };
+        for r in ranges.iter() {
+            // SAFETY: By the type invariant `r` is a live mapping of `dev` in `self.dir`.
+            unsafe {
+                if to_device {
+                    bindings::dma_sync_single_for_device(dev, r.addr, r.len, self.dir.into())
+                } else {
+                    bindings::dma_sync_single_for_cpu(dev, r.addr, r.len, self.dir.into())
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let dev = self.dev.as_raw();
+        match &mut self.kind {
+            Kind::Pieces(ranges) => {
+                for r in ranges.iter() {
+                    // SAFETY: By the type invariant `r` is a live mapping of `dev`.
+                    unsafe { bindings::dma_unmap_phys(dev, r.addr, r.len, self.dir.into(), 0) };
+                }
+            }
+            #[cfg(CONFIG_IOMMU_DMA)]
+            Kind::Iova(state, [range]) => {
+                let size = range.len;
+                // SAFETY: By the type invariant `state` is linked over its whole size.
+                unsafe { bindings::dma_iova_destroy(dev, state, size, self.dir.into(), 0) };
+            }
+        }
+    }
+}
+
+/// A streaming mapping of `B` for transfers in direction `D`.
+///
+/// Use it as [`DeviceOwned<Mapping<B, D>>`] or [`CpuOwned<Mapping<B, D>>`]. The mapping is
+/// undone when it is dropped, or when the device is unbound, whichever comes first; after an
+/// unbind, syncs do nothing, and the buffer holds what the device wrote before.
+///
+/// # Invariants
+///
+/// `handle` maps `buf` for `D` while it is not revoked.
+pub struct Mapping<B: MapSource, D: Direction> {
+    buf: B,
+    handle: Devres<Handle>,
+    first: DmaAddress,
+    _dir: PhantomData<D>,
+}
+
+impl<B: MapSource, D: Direction> Mapping<B, D> {
+    /// Maps `buf` for the device and hands it to the device.
+    ///
+    /// Returns `EINVAL` for an empty buffer and `ENOMEM` if the DMA API cannot map it (for
+    /// example, a device with a small DMA mask and no bounce buffers in reach).
+    pub fn new(dev: &Device<Bound>, buf: B) -> Result<DeviceOwned<Self>> {
+        let handle = Handle::map_pieces(dev, &buf, D::DIRECTION)?;
+        // SAFETY: `dma_map_phys()` hands the memory to the device.
+        Ok(unsafe { DeviceOwned::new(Self::from_handle(dev, buf, handle)?) })
+    }
+
+    /// Puts `handle` under the device's resource management.
+    pub(crate) fn from_handle(dev: &Device<Bound>, buf: B, handle: Handle) -> Result<Self> {
+        let first = handle.first;
+        Ok(Self {
+            buf,
+            handle: Devres::new(dev, handle)?,
+            first,
+            _dir: PhantomData,
+        })
+    }
+
+    /// Returns the buffer; dropping `self.handle` unmaps it.
+    pub(crate) fn into_buf(self) -> B {
+        self.buf
+    }
+
+    /// The mapped ranges, in order: one per physically contiguous chunk of the buffer.
+    ///
+    /// `dev` must be the device the buffer is mapped for; it proves that the device is still
+    /// bound, hence the ranges still mapped. Returns `EINVAL` for another device.
+    pub fn ranges<'a>(&'a self, dev: &'a Device<Bound>) -> Result<&'a [DmaRange]> {
+        Ok(self.handle.access(dev)?.ranges())
+    }
+
+    /// Whether the buffer is still mapped: `false` once the device was unbound.
+    pub fn is_mapped(&self) -> bool {
+        self.handle.try_access().is_some()
+    }
+}
+
+impl<B: MapSource, D: Direction> Region for Mapping<B, D> {
+    type Dir = D;
+    type Target = B::Target;
+
+    fn dma_handle(&self) -> DmaAddress {
+        self.first
+    }
+
+    fn size(&self) -> usize {
+        self.buf.size()
+    }
+
+    unsafe fn sync(&self, to_device: bool) {
+        // After an unbind there is nothing left to sync: unmapping already gave the CPU the
+        // device's last writes.
+        self.handle.try_access_with(|h| h.sync(to_device));
+    }
+
+    unsafe fn cpu(&self) -> &B::Target {
+        self.buf.target()
+    }
+
+    unsafe fn cpu_mut(&mut self) -> &mut B::Target {
+        self.buf.target_mut()
+    }
+}
+
+impl<B: MapSource, D: Direction> CpuOwned<Mapping<B, D>> {
+    /// Unmaps the buffer and returns it.
+    pub fn unmap(self) -> B {
+        self.into_inner().into_buf()
+    }
+}
+
+impl<B: MapSource, D: Direction> DeviceOwned<Mapping<B, D>> {
+    /// Unmaps the buffer and returns it. Unmapping hands it to the CPU.
+    ///
+    /// The device must be done with the buffer.
+    pub fn unmap(self) -> B {
+        self.into_inner().into_buf()
+    }
+}

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit tests of the safe DMA API, one suite per module.
+//!
+//! They run on a faux device, which is never behind an IOMMU: its DMA goes through dma-direct,
+//! and through swiotlb bounce buffers under `swiotlb=force`. The tests play the device: they
+//! read and write memory at the DMA addresses they are given, which is physical memory there.
+//! What they check is what the DMA API did: the bytes the "device" sees and the CPU gets back
+//! (so a missing bounce copy fails), the mappings `dma-api/dump` lists for the device, and
+//! error returns.
+
+use super::DmaMask;
+use crate::{
+    bindings,
+    device::{Bound, Device},
+    error::to_result,
+    faux,
+    prelude::*,
+};
+
+
+/// The QEMU setup, as the conformance suite's helper reports it.
+#[derive(PartialEq, Eq, Debug)]
+enum Setup {
+    Plain,
+    Swiotlb,
+    Iommu,
+}
+
+extern "C" {
+    fn dma_kunit_debugfs_read(name: *const c_char, buf: *mut c_char, size: usize) -> c_int;
+    fn dma_kunit_setup(dev: *mut c_void) -> c_uint;
+}
+
+/// A bound device with a DMA mask, unregistered when dropped.
+///
+/// Each test names its device, so that `dma-api/dump` tells its mappings from those of other
+/// tests (a failed assertion ends a test without running destructors).
+struct TestDevice(faux::Registration);
+
+impl TestDevice {
+    fn new(name: &'static CStr, mask_bits: u32) -> Result<Self> {
+        let reg = faux::Registration::new(name, None)?;
+        let dev = reg.as_ref().as_raw();
+        // SAFETY: `dev` is a registered device. A faux device has no streaming mask of its own;
+        // like `dma_coerce_mask_and_coherent()`, use the coherent one, which lives as long as
+        // the device.
+        unsafe { (*dev).dma_mask = &raw mut (*dev).coherent_dma_mask };
+        let mask = DmaMask::try_new(mask_bits)?;
+        // SAFETY: `dev` is valid, and nothing maps for it yet.
+        to_result(unsafe { bindings::dma_set_mask_and_coherent(dev, mask.value()) })?;
+        Ok(Self(reg))
+    }
+
+    fn dev(&self) -> &Device<Bound> {
+        // SAFETY: A faux device is bound to the faux driver from its creation until its
+        // registration is dropped (the driver has no unbind attribute).
+        unsafe { self.0.as_ref().as_bound() }
+    }
+
+    fn setup(&self) -> Setup {
+        // SAFETY: The device is valid.
+        match unsafe { dma_kunit_setup(self.dev().as_raw().cast()) } {
+            0 => Setup::Plain,
+            1 => Setup::Swiotlb,
+            _ => Setup::Iommu,
+        }
+    }
+}
+
+/// How many mappings and allocations `dma-api/dump` lists for the device called `name`.
+fn live_entries(name: &CStr) -> Result<usize> {
+    let mut buf = VVec::<u8>::from_elem(0, 1 << 20, GFP_KERNEL)?;
+    // SAFETY: `buf` has room for `len()` bytes; the helper NUL-terminates what it reads.
+    let n = unsafe { dma_kunit_debugfs_read(c"dump".as_char_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let n = usize::try_from(n).map_err(|_| EIO)?;
+    let text = buf.get(..n).ok_or(EIO)?;
+    Ok(text
+        .split(|&b| b == b'\n')
+        .filter(|line| contains(line, name.to_bytes()))
+        .count())
+}
+
+/// Whether `line` names the device `name`: the name followed by a space.
+fn contains(line: &[u8], name: &[u8]) -> bool {
+    line.windows(name.len() + 1)
+        .any(|w| w.starts_with(name) && w[name.len()] == b' ')
+}
+
+/// The device's side: `len` bytes at DMA address `addr`, which is a physical address for the
+/// faux device (no IOMMU, no memory encryption in these setups).
+fn device_view(addr: super::DmaAddress, len: usize) -> &'static mut [u8] {
+    let page = addr >> crate::page::PAGE_SHIFT;
+    let offset = (addr as usize) & (crate::page::PAGE_SIZE - 1);
+    // SAFETY: `addr` is a live DMA address of the faux device, which is direct-mapped lowmem
+    // (kmalloc, vmalloc pages, bounce slots or coherent pages); the test keeps the mapping
+    // alive while it uses the slice.
+    unsafe {
+        let base = bindings::page_address(bindings::pfn_to_page(page as c_ulong)).cast::<u8>();
+        core::slice::from_raw_parts_mut(base.add(offset), len)
+    }
+}
+
+/// A recognisable pattern for byte `i`.
+fn pattern(i: usize, seed: u8) -> u8 {
+    (i as u8).wrapping_mul(31).wrapping_add(seed) ^ ((i >> 8) as u8)
+}
+
+#[kunit_tests(rust_dma_streaming)]
+mod streaming {
+    use super::*;
+    use crate::dma::{streaming::Mapping, Bidirectional, FromDevice, ToDevice};
+
+    /// The device reads what the CPU wrote, before and after a round trip through the CPU.
+    #[test]
+    fn to_device_sees_cpu_bytes() -> Result {
+        const NAME: &CStr = c"rdt-to-device-sees-cpu-bytes";
+        let t = TestDevice::new(NAME, 64)?;
+        let mut data = KVec::new();
+        for i in 0..3000 {
+            data.push(pattern(i, 1), GFP_KERNEL)?;
+        }
+        // SAFETY: `data` is a live kmalloc buffer.
+        let phys = unsafe { bindings::virt_to_phys(data.as_ptr().cast_mut().cast()) };
+        let m = Mapping::<_, ToDevice>::new(t.dev(), data)?;
+        let addr = m.dma_handle();
+        assert!(device_view(addr, 3000).iter().enumerate().all(|(i, &b)| b == pattern(i, 1)));
+        match t.setup() {
+            Setup::Swiotlb => assert_ne!(addr, phys),
+            _ => assert_eq!(addr, phys),
+        }
+        let mut cpu = m.sync_for_cpu();
+        for (i, b) in cpu.iter_mut().enumerate() {
+            *b = pattern(i, 2);
+        }
+        let m = cpu.sync_for_device();
+        assert!(device_view(addr, 3000).iter().enumerate().all(|(i, &b)| b == pattern(i, 2)));
+        let data = m.unmap();
+        assert_eq!(data.len(), 3000);
+        Ok(())
+    }
+
+    /// What the device writes reaches the CPU at `sync_for_cpu`, bounced or not.
+    #[test]
+    fn from_device_reaches_cpu() -> Result {
+        const NAME: &CStr = c"rdt-from-device-reaches-cpu";
+        let t = TestDevice::new(NAME, 64)?;
+        let m = Mapping::<_, FromDevice>::new(t.dev(), KVec::from_elem(0u8, 5000, GFP_KERNEL)?)?;
+        for (i, b) in device_view(m.dma_handle(), 5000).iter_mut().enumerate() {
+            *b = pattern(i, 3);
+        }
+        let cpu = m.sync_for_cpu();
+        assert!(cpu.iter().enumerate().all(|(i, &b)| b == pattern(i, 3)));
+        Ok(())
+    }
+
+    /// A vmalloc'ed vector maps as one range per physically contiguous run of pages, each
+    /// listed by dma-debug while mapped, and none after.
+    #[test]
+    fn vvec_maps_each_chunk() -> Result {
+        const NAME: &CStr = c"rdt-vvec-maps-each-chunk";
+        let t = TestDevice::new(NAME, 64)?;
+        let size = 5 * crate::page::PAGE_SIZE + 100;
+        let before = live_entries(NAME)?;
+        let m = Mapping::<_, Bidirectional>::new(t.dev(), VVec::from_elem(7u8, size, GFP_KERNEL)?)?;
+        let ranges = m.region().ranges(t.dev())?;
+        let (n, total) = (ranges.len(), ranges.iter().map(|r| r.len).sum::<usize>());
+        assert!(n >= 1);
+        assert_eq!(total, size);
+        assert_eq!(live_entries(NAME)?, before + n);
+        for r in ranges {
+            assert!(device_view(r.addr, r.len).iter().all(|&b| b == 7));
+        }
+        drop(m);
+        assert_eq!(live_entries(NAME)?, before);
+        Ok(())
+    }
+
+    /// Unbinding the device unmaps its mappings; the buffer survives and syncs do nothing.
+    #[test]
+    fn unbind_revokes_mapping() -> Result {
+        const NAME: &CStr = c"rdt-unbind-revokes-mapping";
+        let t = TestDevice::new(NAME, 64)?;
+        let m = Mapping::<_, FromDevice>::new(t.dev(), KBox::new([0u32; 64], GFP_KERNEL)?)?;
+        device_view(m.dma_handle(), 4).copy_from_slice(&[1, 2, 3, 4]);
+        assert_eq!(live_entries(NAME)?, 1);
+        drop(t);
+        assert_eq!(live_entries(NAME)?, 0);
+        assert!(!m.region().is_mapped());
+        let cpu = m.sync_for_cpu();
+        // Unmapping at unbind copied the device's bytes back.
+        assert_eq!(cpu[0], u32::from_ne_bytes([1, 2, 3, 4]));
+        Ok(())
+    }
+
+    /// An empty buffer is refused, and a 24-bit device gets an address below 16 MiB or an
+    /// error, never an address it cannot reach.
+    #[test]
+    fn map_errors() -> Result {
+        const NAME: &CStr = c"rdt-map-errors";
+        let t = TestDevice::new(NAME, 64)?;
+        assert_eq!(Mapping::<_, ToDevice>::new(t.dev(), KVec::<u8>::new()).err(), Some(EINVAL));
+        drop(t);
+        let t = TestDevice::new(NAME, 24)?;
+        match Mapping::<_, ToDevice>::new(t.dev(), KVec::from_elem(1u8, 64, GFP_KERNEL)?) {
+            Ok(m) => {
+                assert!(m.dma_handle() + 64 <= 1 << 24);
+                assert_eq!(live_entries(NAME)?, 1);
+            }
+            Err(e) => {
+                assert_eq!(e, ENOMEM);
+                assert_eq!(live_entries(NAME)?, 0);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[kunit_tests(rust_dma_iova)]
+mod iova {
+    use super::*;
+    use crate::dma::{iova::IovaMapping, FromDevice};
+
+    /// Without an IOMMU the mapping falls back to streaming mappings, which work the same.
+    #[test]
+    fn falls_back_without_iommu() -> Result {
+        const NAME: &CStr = c"rdt-falls-back-without-iommu";
+        let t = TestDevice::new(NAME, 64)?;
+        let size = 3 * crate::page::PAGE_SIZE;
+        let m = IovaMapping::<_, FromDevice>::new(t.dev(), VVec::from_elem(0u8, size, GFP_KERNEL)?)?;
+        assert!(!m.uses_iova());
+        let mut off = 0;
+        for r in m.ranges(t.dev())? {
+            for (i, b) in device_view(r.addr, r.len).iter_mut().enumerate() {
+                *b = pattern(off + i, 4);
+            }
+            off += r.len;
+        }
+        assert_eq!(off, size);
+        assert!(live_entries(NAME)? >= 1);
+        let buf = m.unmap();
+        assert_eq!(live_entries(NAME)?, 0);
+        assert!(buf.iter().enumerate().all(|(i, &b)| b == pattern(i, 4)));
+        Ok(())
+    }
+}
+
+#[kunit_tests(rust_dma_noncoherent)]
+mod noncoherent {
+    use super::*;
+    use crate::dma::{
+        noncoherent::{NonCoherent, NonContiguous},
+        Bidirectional,
+    };
+
+    /// Bytes go both ways through pages from `dma_alloc_pages()`.
+    #[test]
+    fn pages_round_trip() -> Result {
+        const NAME: &CStr = c"rdt-pages-round-trip";
+        let t = TestDevice::new(NAME, 64)?;
+        let mut cpu = NonCoherent::<Bidirectional>::alloc(t.dev(), 8192, GFP_KERNEL)?;
+        for (i, b) in cpu.iter_mut().enumerate() {
+            *b = pattern(i, 5);
+        }
+        let dev = cpu.sync_for_device();
+        let view = device_view(dev.dma_handle(), 8192);
+        assert!(view.iter().enumerate().all(|(i, &b)| b == pattern(i, 5)));
+        view.fill(0x3c);
+        let cpu = dev.sync_for_cpu();
+        assert!(cpu.iter().all(|&b| b == 0x3c));
+        assert_eq!(live_entries(NAME)?, 1);
+        drop(cpu);
+        assert_eq!(live_entries(NAME)?, 0);
+        Ok(())
+    }
+
+    /// The same through `dma_alloc_noncontiguous()`, whose segments the device sees.
+    #[test]
+    fn noncontiguous_round_trip() -> Result {
+        const NAME: &CStr = c"rdt-noncontiguous-round-trip";
+        let t = TestDevice::new(NAME, 64)?;
+        let size = 4 * crate::page::PAGE_SIZE;
+        let mut cpu = NonContiguous::<Bidirectional>::alloc(t.dev(), size, GFP_KERNEL)?;
+        for (i, b) in cpu.iter_mut().enumerate() {
+            *b = pattern(i, 6);
+        }
+        let dev = cpu.sync_for_device();
+        let mut off = 0;
+        for sg in dev.region().sg_table().iter() {
+            let len = sg.dma_len() as usize;
+            let view = device_view(sg.dma_address(), len);
+            assert!(view.iter().enumerate().all(|(i, &b)| b == pattern(off + i, 6)));
+            view.fill(0x5a);
+            off += len;
+        }
+        assert_eq!(off, size);
+        let cpu = dev.sync_for_cpu();
+        assert!(cpu.iter().all(|&b| b == 0x5a));
+        Ok(())
+    }
+
+    /// A zero size is refused.
+    #[test]
+    fn zero_size_is_einval() -> Result {
+        const NAME: &CStr = c"rdt-zero-size-is-einval";
+        let t = TestDevice::new(NAME, 64)?;
+        assert_eq!(NonCoherent::<Bidirectional>::alloc(t.dev(), 0, GFP_KERNEL).err(), Some(EINVAL));
+        assert_eq!(NonContiguous::<Bidirectional>::alloc(t.dev(), 0, GFP_KERNEL).err(), Some(EINVAL));
+        Ok(())
+    }
+}
+
+#[kunit_tests(rust_dma_pool)]
+mod pool {
+    use super::*;
+    use crate::dma::pool::Pool;
+
+    /// Blocks are aligned, distinct, zeroed, and the device sees what the CPU writes.
+    #[test]
+    fn blocks_are_device_memory() -> Result {
+        const NAME: &CStr = c"rdt-blocks-are-device-memory";
+        let t = TestDevice::new(NAME, 64)?;
+        let pool = Pool::<[u8; 96]>::new(t.dev(), c"rust-dma-test", 128, 0)?;
+        let mut blocks = KVec::new();
+        for n in 0..40u8 {
+            let b = pool.alloc(GFP_KERNEL)?;
+            assert_eq!(b.dma_handle() % 128, 0);
+            assert!(b.read().iter().all(|&x| x == 0));
+            b.write([n; 96]);
+            blocks.push(b, GFP_KERNEL)?;
+        }
+        for (n, b) in blocks.iter().enumerate() {
+            assert!(device_view(b.dma_handle(), 96).iter().all(|&x| x == n as u8));
+            assert!(blocks.iter().filter(|o| o.dma_handle() == b.dma_handle()).count() == 1);
+        }
+        device_view(blocks[3].dma_handle(), 96).fill(0xee);
+        assert_eq!(blocks[3].read(), [0xee; 96]);
+        assert!(live_entries(NAME)? >= 1);
+        drop(blocks);
+        drop(pool);
+        assert_eq!(live_entries(NAME)?, 0);
+        Ok(())
+    }
+
+    /// Bad parameters are `EINVAL`; an unbound device's pool allocates nothing but keeps the
+    /// blocks already out valid until they are dropped.
+    #[test]
+    fn errors_and_unbind() -> Result {
+        const NAME: &CStr = c"rdt-errors-and-unbind";
+        let t = TestDevice::new(NAME, 64)?;
+        assert_eq!(Pool::<u64>::new(t.dev(), c"bad", 24, 0).err(), Some(EINVAL));
+        assert_eq!(Pool::<[u8; 64]>::new(t.dev(), c"bad", 8, 32).err(), Some(EINVAL));
+        let pool = Pool::<u64>::new(t.dev(), c"rust-dma-test", 8, 0)?;
+        let block = pool.alloc(GFP_KERNEL)?;
+        block.write(0x1122_3344_5566_7788);
+        drop(t);
+        assert_eq!(pool.alloc(GFP_KERNEL).err(), Some(ENXIO));
+        assert_eq!(block.read(), 0x1122_3344_5566_7788);
+        assert!(live_entries(NAME)? >= 1);
+        drop(block);
+        assert_eq!(live_entries(NAME)?, 0);
+        Ok(())
+    }
+}
+
+#[kunit_tests(rust_dma_limits)]
+mod limits {
+    use super::*;
+    use crate::dma::limits;
+
+    /// A 64-bit device reaches all memory; a 24-bit one does not.
+    #[test]
+    fn addressing() -> Result {
+        const NAME: &CStr = c"rdt-addressing";
+        let t = TestDevice::new(NAME, 64)?;
+        assert!(!limits::addressing_limited(t.dev()));
+        let required = limits::required_mask(t.dev());
+        assert!(required != 0 && (required & required.wrapping_add(1)) == 0);
+        drop(t);
+        let t = TestDevice::new(NAME, 24)?;
+        assert!(limits::addressing_limited(t.dev()));
+        Ok(())
+    }
+
+    /// Mapping sizes are unlimited without bounce buffers, and a bounce slot run with them.
+    #[test]
+    fn mapping_sizes() -> Result {
+        const NAME: &CStr = c"rdt-mapping-sizes";
+        let t = TestDevice::new(NAME, 64)?;
+        let max = limits::max_mapping_size(t.dev());
+        match t.setup() {
+            Setup::Swiotlb => assert!(max < usize::MAX && max >= 64 * 1024),
+            _ => assert_eq!(max, usize::MAX),
+        }
+        assert!(limits::opt_mapping_size(t.dev()) <= max);
+        Ok(())
+    }
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Rust DMA sample: a coherent DMA buffer that user space maps through a misc device.
+//!
+//! The driver binds a PCI function that no other driver in the sample configurations claims
+//! (QEMU's `pvpanic-pci`, 1b36:0011), allocates a coherent buffer for it and fills it with a
+//! pattern. `/dev/rust-dma-mmap` maps the buffer into user space with `dma_mmap_coherent()`;
+//! the `VERIFY` ioctl makes the driver check that the buffer holds the pattern user space wrote.
+//!
+//! Each user mapping keeps the buffer alive. The `RELEASE` ioctl drops the driver's own
+//! reference: the buffer is then freed (`dma_free_coherent()`) only when the last mapping of it
+//! goes, which `dma-api/dump` shows.
+//!
+//! This is the "mmap" chapter of Linux Device Drivers (chapter 15), done with the DMA API.
+
+use kernel::{
+    device::Core,
+    dma::{mmap, Coherent, CoherentBox},
+    fs::File,
+    ioctl::_IO,
+    miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
+    mm::virt::VmaNew,
+    new_mutex, pci,
+    prelude::*,
+    sync::{Arc, Mutex, SetOnce},
+};
+
+/// The buffer's size: four pages.
+const SIZE: usize = 4 * kernel::page::PAGE_SIZE;
+/// `ioctl(fd, VERIFY, seed)`: check that the buffer holds `user_pattern(seed)`; returns the
+/// number of bytes checked.
+const VERIFY: u32 = _IO(b'D' as u32, 1);
+/// `ioctl(fd, RELEASE)`: drop the driver's reference to the buffer; later opens fail.
+const RELEASE: u32 = _IO(b'D' as u32, 2);
+/// pvpanic-pci, a PCI function without a driver in the sample configurations.
+const PVPANIC_PCI: u32 = 0x0011;
+
+/// What the driver writes at probe.
+fn driver_pattern(i: usize) -> u8 {
+    (i as u8) ^ 0x5a ^ ((i >> 12) as u8)
+}
+
+/// What user space writes, for a seed (the same formula as the user program).
+fn user_pattern(i: usize, seed: u8) -> u8 {
+    (i as u8).wrapping_mul(7).wrapping_add(seed) ^ ((i >> 8) as u8)
+}
+
+type Buffer = Coherent<[u8]>;
+
+/// The buffer of the bound device, for `open`; empty while no device is bound.
+static CURRENT: SetOnce<Arc<Mutex<Option<Arc<Buffer>>>>> = SetOnce::new();
+
+fn current() -> Result<&'static Arc<Mutex<Option<Arc<Buffer>>>>> {
+    if CURRENT.as_ref().is_none() {
+        // Losing a race with another probe is fine: the winner's slot serves both.
+        CURRENT.populate(Arc::pin_init(new_mutex!(None), GFP_KERNEL)?);
+    }
+    CURRENT.as_ref().ok_or(ENOMEM)
+}
+
+/// An open file: a reference to the buffer of the device it was opened on.
+struct MmapFile {
+    buf: Arc<Buffer>,
+}
+
+#[vtable]
+impl MiscDevice for MmapFile {
+    type Ptr = KBox<Self>;
+
+    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
+        let buf = current()?.lock().clone().ok_or(ENODEV)?;
+        Ok(KBox::new(Self { buf }, GFP_KERNEL)?)
+    }
+
+    fn mmap(me: &MmapFile, _file: &File, vma: &VmaNew) -> Result {
+        mmap::map_into_vma(&me.buf, vma)
+    }
+
+    fn ioctl(me: &MmapFile, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            VERIFY => Self::verify(&me.buf, arg as u8),
+            RELEASE => {
+                current()?.lock().take().ok_or(ENODEV)?;
+                pr_info!("rust_dma_mmap: driver reference dropped\n");
+                Ok(0)
+            }
+            _ => Err(ENOTTY),
+        }
+    }
+}
+
+impl MmapFile {
+    /// Checks that the buffer holds what user space wrote with `seed`.
+    fn verify(buf: &Buffer, seed: u8) -> Result<isize> {
+        for i in 0..SIZE {
+            let got = kernel::dma_read!(buf, [try: i]);
+            if got != user_pattern(i, seed) {
+                pr_err!(
+                    "rust_dma_mmap: byte {i} is {got:#04x}, user space wrote {:#04x}\n",
+                    user_pattern(i, seed)
+                );
+                return Err(EIO);
+            }
+        }
+        pr_info!("rust_dma_mmap: verified {SIZE} bytes written through the user mapping\n");
+        Ok(SIZE as isize)
+    }
+}
+
+/// Takes the buffer out of [`CURRENT`] when the device goes; user mappings keep their own
+/// references.
+struct Published;
+
+impl Drop for Published {
+    fn drop(&mut self) {
+        if let Some(slot) = CURRENT.as_ref() {
+            if slot.lock().take().is_some() {
+                pr_info!("rust_dma_mmap: unbound; open files and mappings keep the buffer\n");
+            }
+        }
+    }
+}
+
+/// Dropped in field order: first no new `open` finds the buffer, then the device node goes.
+#[pin_data]
+struct MmapDriver {
+    published: Published,
+    #[pin]
+    misc: MiscDeviceRegistration<MmapFile>,
+}
+
+kernel::pci_device_table!(
+    PCI_TABLE,
+    MODULE_PCI_TABLE,
+    <MmapSample as pci::Driver>::IdInfo,
+    [(pci::DeviceId::from_id(pci::Vendor::REDHAT, PVPANIC_PCI), ())]
+);
+
+struct MmapSample;
+
+impl pci::Driver for MmapSample {
+    type IdInfo = ();
+    type Data<'bound> = MmapDriver;
+    const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
+
+    fn probe<'bound>(
+        pdev: &'bound pci::Device<Core<'_>>,
+        _info: &'bound Self::IdInfo,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        pin_init::pin_init_scope(move || {
+            let mut buf = CoherentBox::<[u8]>::zeroed_slice(pdev.as_ref(), SIZE, GFP_KERNEL)?;
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = driver_pattern(i);
+            }
+            let buf: Buffer = buf.into();
+            let slot = current()?;
+            let mut cur = slot.lock();
+            if cur.is_some() {
+                return Err(EBUSY);
+            }
+            *cur = Some(Arc::new(buf, GFP_KERNEL)?);
+            drop(cur);
+            dev_info!(pdev, "rust_dma_mmap: {SIZE} coherent bytes at /dev/rust-dma-mmap\n");
+            Ok(try_pin_init!(MmapDriver {
+                published: Published,
+                misc <- MiscDeviceRegistration::register(MiscDeviceOptions {
+                    name: c"rust-dma-mmap",
+                }),
+            }))
+        })
+    }
+}
+
+kernel::module_pci_driver! {
+    type: MmapSample,
+    name: "rust_dma_mmap",
+    authors: ["DMA Rust dev"],
+    description: "Rust DMA sample: mmap of a coherent buffer",
+    license: "GPL v2",
+}

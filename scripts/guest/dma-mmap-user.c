@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The user side of the rust_dma_mmap sample, run in the guest by `make run`.
+ *
+ * Maps the driver's coherent buffer, checks the driver's pattern, writes its
+ * own and has the driver verify it (ioctl VERIFY). A mapping larger than the
+ * buffer must be refused. Then the driver drops its reference (ioctl
+ * RELEASE) and the file is closed: the mapping alone keeps the buffer, which
+ * dma-api/dump must list until munmap() and not after.
+ * Exit status 0 when every check passed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define SIZE	(4 * 4096)
+#define VERIFY	_IO('D', 1)
+#define RELEASE	_IO('D', 2)
+#define DRIVER	"/sys/bus/pci/drivers/rust_dma_mmap"
+#define DUMP	"/sys/kernel/debug/dma-api/dump"
+
+static unsigned char driver_pattern(size_t i)
+{
+	return (unsigned char)i ^ 0x5a ^ (unsigned char)(i >> 12);
+}
+
+static unsigned char user_pattern(size_t i, unsigned char seed)
+{
+	return (unsigned char)(i * 7 + seed) ^ (unsigned char)(i >> 8);
+}
+
+static int fail(const char *what)
+{
+	printf("  mmap: FAILED: %s (errno: %s)\n", what, strerror(errno));
+	return 1;
+}
+
+/* Checks the driver's pattern (seed < 0) or user space's. */
+static int check(const volatile unsigned char *p, int seed, const char *what)
+{
+	for (size_t i = 0; i < SIZE; i++) {
+		unsigned char want = seed < 0 ? driver_pattern(i) :
+				     user_pattern(i, seed);
+		if (p[i] != want) {
+			printf("  mmap: FAILED: %s: byte %zu is %#x, expected %#x\n",
+			       what, i, p[i], want);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* "<PCI name> " of the device the driver is bound to, as dma-api/dump shows it. */
+static int device_name(char *name, size_t size)
+{
+	glob_t g;
+	int ret = -1;
+
+	if (!glob(DRIVER "/0000:*", 0, NULL, &g) && g.gl_pathc == 1) {
+		snprintf(name, size, "%s ", strrchr(g.gl_pathv[0], '/') + 1);
+		ret = 0;
+	}
+	globfree(&g);
+	return ret;
+}
+
+/* How many DMA allocations and mappings dma-api/dump lists for @name. */
+static int dump_entries(const char *name)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(DUMP, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, name) != NULL;
+	fclose(f);
+	return n;
+}
+
+int main(void)
+{
+	volatile unsigned char *p;
+	char name[64];
+	void *big;
+	long n;
+	int fd;
+
+	fd = open("/dev/rust-dma-mmap", O_RDWR);
+	if (fd < 0)
+		return fail("open /dev/rust-dma-mmap");
+	big = mmap(NULL, 2 * SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (big != MAP_FAILED)
+		return fail("a mapping twice the buffer's size was accepted");
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return fail("mmap");
+	if (check(p, -1, "driver's pattern"))
+		return 1;
+	for (size_t i = 0; i < SIZE; i++)
+		p[i] = user_pattern(i, 7);
+	n = ioctl(fd, VERIFY, 7);
+	if (n != SIZE)
+		return fail("the driver did not find the bytes written");
+	if (ioctl(fd, VERIFY, 8) != -1 || errno != EIO)
+		return fail("the driver accepted the wrong pattern");
+	printf("  mmap: driver verified %ld bytes written through the mapping\n", n);
+
+	/* The mapping alone keeps the buffer. */
+	if (device_name(name, sizeof(name)))
+		return fail("no device bound to rust_dma_mmap");
+	if (dump_entries(name) != 1)
+		return fail("dma-api/dump does not list the buffer once");
+	if (ioctl(fd, RELEASE))
+		return fail("RELEASE");
+	close(fd);
+	if (open("/dev/rust-dma-mmap", O_RDWR) >= 0 || errno != ENODEV)
+		return fail("an open after RELEASE did not fail with ENODEV");
+	if (dump_entries(name) != 1)
+		return fail("the buffer went while still mapped");
+	if (check(p, 7, "after RELEASE"))
+		return 1;
+	for (size_t i = 0; i < SIZE; i++)
+		p[i] = user_pattern(i, 9);
+	if (check(p, 9, "rewritten after RELEASE"))
+		return 1;
+	if (munmap((void *)p, SIZE))
+		return fail("munmap");
+	if (dump_entries(name) != 0)
+		return fail("the buffer outlived its last mapping");
+	printf("  mmap: the mapping kept the buffer after RELEASE; munmap freed it\n");
+	return 0;
+}
