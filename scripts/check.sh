@@ -62,6 +62,15 @@ for cfg in $configs; do
 		extra+=("--extra" "build-$cfg:0:1")
 		continue
 	fi
+	# The doc examples of rust/kernel/dma/, once: the compile_fail ones
+	# must fail with their error code (the kernel never checks those).
+	if [ -z "${doc_done:-}" ] && [ -z "${KUNIT_FILTER:-}" ]; then
+		doc_done=1
+		echo "check: doc examples of rust/kernel/dma (log: build/logs/doc-examples.log)"
+		python3 "$top/scripts/doc_examples.py" --build-dir "$BUILD/$cfg" >"$logs/doc-examples.log" 2>&1
+		read -r dp df < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs/doc-examples.log")
+		extra+=("--extra" "doc-examples:${dp:-0}:${df:-1}")
+	fi
 	# Suites only one kernel has (dma_suites_<config>.txt) are expected too.
 	want=-
 	only=$KSRC/tools/testing/kunit/configs/dma_suites_$cfg.txt

@@ -160,7 +160,10 @@ impl pci::Driver for MmapSample {
             }
             *cur = Some(Arc::new(buf, GFP_KERNEL)?);
             drop(cur);
-            dev_info!(pdev, "rust_dma_mmap: {SIZE} coherent bytes at /dev/rust-dma-mmap\n");
+            dev_info!(
+                pdev,
+                "rust_dma_mmap: {SIZE} coherent bytes at /dev/rust-dma-mmap\n"
+            );
             Ok(try_pin_init!(MmapDriver {
                 published: Published,
                 misc <- MiscDeviceRegistration::register(MiscDeviceOptions {

@@ -41,7 +41,7 @@ static int fail(const char *what)
 }
 
 /* Checks the driver's pattern (seed < 0) or user space's. */
-static int check(const volatile unsigned char *p, int seed, const char *what)
+static int check(const unsigned char *p, int seed, const char *what)
 {
 	for (size_t i = 0; i < SIZE; i++) {
 		unsigned char want = seed < 0 ? driver_pattern(i) :
@@ -86,7 +86,7 @@ static int dump_entries(const char *name)
 
 int main(void)
 {
-	volatile unsigned char *p;
+	unsigned char *p;
 	char name[64];
 	void *big;
 	long n;
@@ -130,7 +130,7 @@ int main(void)
 		p[i] = user_pattern(i, 9);
 	if (check(p, 9, "rewritten after RELEASE"))
 		return 1;
-	if (munmap((void *)p, SIZE))
+	if (munmap(p, SIZE))
 		return fail("munmap");
 	if (dump_entries(name) != 0)
 		return fail("the buffer outlived its last mapping");

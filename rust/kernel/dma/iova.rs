@@ -86,8 +86,8 @@ fn link<B: MapSource>(dev: &Device<Bound>, src: &B, dir: DataDirection) -> Resul
             linked += len;
             Ok(())
         })
-        // SAFETY: `linked` bytes from offset 0 are linked.
         .and_then(|()| {
+            // SAFETY: `linked` bytes from offset 0 are linked.
             to_result(unsafe { bindings::dma_iova_sync(dev.as_raw(), &mut state, 0, linked) })
         });
     if let Err(e) = res {

@@ -47,8 +47,12 @@ mod private {
 /// DMA buffers that can be mapped into user space.
 pub trait Mmap: private::Sealed + Send + Sync + 'static {
     /// Maps the buffer into `vma`, returning a negative errno on failure.
+    ///
+    /// # Safety
+    ///
+    /// `vma` must be a VMA being set up by an mmap handler.
     #[doc(hidden)]
-    fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int;
+    unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int;
 }
 
 impl<T: KnownSize + AsBytes + FromBytes + Send + Sync + ?Sized + 'static> private::Sealed
@@ -57,9 +61,9 @@ impl<T: KnownSize + AsBytes + FromBytes + Send + Sync + ?Sized + 'static> privat
 }
 
 impl<T: KnownSize + AsBytes + FromBytes + Send + Sync + ?Sized + 'static> Mmap for Coherent<T> {
-    fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
+    unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
         // SAFETY: By the type invariant of `Coherent` these are the values of a live
-        // allocation of `dev`; `vma` is a VMA being set up, as `map_into_vma` guarantees.
+        // allocation of `dev`; `vma` is a VMA being set up, as the caller guarantees.
         unsafe {
             bindings::dma_mmap_attrs(
                 self.dev.as_raw(),
@@ -75,15 +79,17 @@ impl<T: KnownSize + AsBytes + FromBytes + Send + Sync + ?Sized + 'static> Mmap f
 
 impl<D: Direction> private::Sealed for NonCoherent<D> {}
 impl<D: Direction> Mmap for NonCoherent<D> {
-    fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
-        NonCoherent::mmap_raw(self, vma)
+    unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
+        // SAFETY: Same requirement.
+        unsafe { NonCoherent::mmap_raw(self, vma) }
     }
 }
 
 impl<D: Direction> private::Sealed for NonContiguous<D> {}
 impl<D: Direction> Mmap for NonContiguous<D> {
-    fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
-        NonContiguous::mmap_raw(self, vma)
+    unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
+        // SAFETY: Same requirement.
+        unsafe { NonContiguous::mmap_raw(self, vma) }
     }
 }
 
@@ -105,9 +111,8 @@ impl<M: Mmap> VmOps<M> {
     unsafe extern "C" fn open(vma: *mut bindings::vm_area_struct) {
         // SAFETY: `vm_private_data` holds a reference from `Arc::into_raw`, which stays
         // owned by the original VMA.
-        let buf = ManuallyDrop::new(unsafe {
-            Arc::<M>::from_raw((*vma).vm_private_data.cast::<M>())
-        });
+        let buf =
+            ManuallyDrop::new(unsafe { Arc::<M>::from_raw((*vma).vm_private_data.cast::<M>()) });
         core::mem::forget(Arc::clone(&buf));
     }
 
@@ -129,7 +134,8 @@ pub fn map_into_vma<M: Mmap>(buf: &Arc<M>, vma: &VmaNew) -> Result {
     // The mapping must never grow past the buffer.
     vma.set_dontexpand();
     let raw = vma.as_ptr();
-    to_result(buf.mmap_raw(raw))?;
+    // SAFETY: `raw` is the VMA the caller's mmap handler is setting up.
+    to_result(unsafe { buf.mmap_raw(raw) })?;
     let data = Arc::into_raw(buf.clone());
     // SAFETY: `raw` is the VMA being set up, which the caller's mmap handler owns; nothing else
     // uses its `vm_ops` and `vm_private_data`.

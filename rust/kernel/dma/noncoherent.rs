@@ -78,7 +78,13 @@ impl<D: Direction> NonCoherent<D> {
         let mut dma = 0;
         // SAFETY: `dev` is a bound device.
         let page = unsafe {
-            bindings::dma_alloc_pages(dev.as_raw(), size, &mut dma, D::DIRECTION.into(), flags.as_raw())
+            bindings::dma_alloc_pages(
+                dev.as_raw(),
+                size,
+                &mut dma,
+                D::DIRECTION.into(),
+                flags.as_raw(),
+            )
         };
         let page = NonNull::new(page).ok_or(ENOMEM)?;
         // SAFETY: `dma_alloc_pages()` returns lowmem pages, which have a kernel address.
@@ -96,7 +102,12 @@ impl<D: Direction> NonCoherent<D> {
         Ok(unsafe { CpuOwned::new(this) })
     }
 
-    pub(crate) fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
+    /// Maps the pages into `vma`.
+    ///
+    /// # Safety
+    ///
+    /// `vma` must be a VMA being set up by an mmap handler.
+    pub(crate) unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
         // SAFETY: By the type invariant the pages are an allocation of `dev`; `vma` is a VMA
         // being set up, as the caller guarantees.
         unsafe { bindings::dma_mmap_pages(self.dev.as_raw(), vma, self.size, self.page.as_ptr()) }
@@ -213,10 +224,17 @@ impl<D: Direction> NonContiguous<D> {
         unsafe { SGTable::from_raw(self.sgt.as_ptr()) }
     }
 
-    pub(crate) fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
+    /// Maps the allocation into `vma`.
+    ///
+    /// # Safety
+    ///
+    /// `vma` must be a VMA being set up by an mmap handler.
+    pub(crate) unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
         // SAFETY: By the type invariant `sgt` is an allocation of `dev`; `vma` is a VMA being set
         // up, as the caller guarantees.
-        unsafe { bindings::dma_mmap_noncontiguous(self.dev.as_raw(), vma, self.size, self.sgt.as_ptr()) }
+        unsafe {
+            bindings::dma_mmap_noncontiguous(self.dev.as_raw(), vma, self.size, self.sgt.as_ptr())
+        }
     }
 }
 
@@ -225,7 +243,10 @@ impl<D: Direction> Region for NonContiguous<D> {
     type Target = [u8];
 
     fn dma_handle(&self) -> DmaAddress {
-        self.sg_table().iter().next().map_or(0, |sg| sg.dma_address())
+        self.sg_table()
+            .iter()
+            .next()
+            .map_or(0, |sg| sg.dma_address())
     }
 
     fn size(&self) -> usize {
@@ -264,7 +285,12 @@ impl<D: Direction> Drop for NonContiguous<D> {
         // SAFETY: By the type invariant these are the values of the allocation and its mapping.
         unsafe {
             bindings::dma_vunmap_noncontiguous(dev, self.cpu.as_ptr().cast());
-            bindings::dma_free_noncontiguous(dev, self.size, self.sgt.as_ptr(), D::DIRECTION.into());
+            bindings::dma_free_noncontiguous(
+                dev,
+                self.size,
+                self.sgt.as_ptr(),
+                D::DIRECTION.into(),
+            );
         }
     }
 }

@@ -20,7 +20,7 @@
 //!
 //! Reading a buffer the device owns does not compile:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0608
 //! use kernel::dma::{owner::DeviceOwned, streaming::Mapping, FromDevice};
 //! use kernel::prelude::*;
 //!
@@ -31,7 +31,7 @@
 //!
 //! Neither does writing a buffer the device only writes:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0594
 //! use kernel::dma::{owner::CpuOwned, streaming::Mapping, FromDevice};
 //! use kernel::prelude::*;
 //!

@@ -114,11 +114,7 @@ impl<T: AsBytes + FromBytes> Pool<T> {
         let mut dma = 0;
         // SAFETY: `raw.pool` is a live pool.
         let cpu = unsafe {
-            bindings::dma_pool_alloc(
-                raw.pool.as_ptr(),
-                (flags | __GFP_ZERO).as_raw(),
-                &mut dma,
-            )
+            bindings::dma_pool_alloc(raw.pool.as_ptr(), (flags | __GFP_ZERO).as_raw(), &mut dma)
         };
         let cpu = NonNull::new(cpu.cast::<T>()).ok_or(ENOMEM)?;
         // INVARIANT: the block came from `raw`, which it keeps.

@@ -29,7 +29,7 @@
 //! ```
 
 use super::{
-    owner::{CpuOwned, Direction, DeviceOwned, Region},
+    owner::{CpuOwned, DeviceOwned, Direction, Region},
     DataDirection, DmaAddress,
 };
 use crate::{
@@ -75,7 +75,10 @@ fn linear_chunk(
     f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result,
 ) -> Result {
     // SAFETY: `ptr` points into the kernel's linear map (kmalloc memory or a lowmem page).
-    f(unsafe { bindings::virt_to_phys(ptr.cast_mut().cast()) }, size)
+    f(
+        unsafe { bindings::virt_to_phys(ptr.cast_mut().cast()) },
+        size,
+    )
 }
 
 /// Reports the pages of a vmalloc'ed range, merging physically adjacent ones.
@@ -98,7 +101,9 @@ fn vmalloc_chunks(
         // SAFETY: `page` is a valid page of the area.
         let phys = unsafe { bindings::page_to_phys(page) } + in_page as bindings::phys_addr_t;
         pending = match pending {
-            Some((start, n)) if start + n as bindings::phys_addr_t == phys => Some((start, n + len)),
+            Some((start, n)) if start + n as bindings::phys_addr_t == phys => {
+                Some((start, n + len))
+            }
             Some((start, n)) => {
                 f(start, n)?;
                 Some((phys, len))
@@ -131,7 +136,7 @@ unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for KBox<T> {
     }
 
     fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
-        linear_chunk((&**self as *const T).cast(), self.size(), f)
+        linear_chunk(core::ptr::from_ref::<T>(self).cast(), self.size(), f)
     }
 }
 

@@ -18,7 +18,6 @@ use crate::{
     prelude::*,
 };
 
-
 /// The QEMU setup, as the conformance suite's helper reports it.
 #[derive(PartialEq, Eq, Debug)]
 enum Setup {
@@ -72,7 +71,9 @@ impl TestDevice {
 fn live_entries(name: &CStr) -> Result<usize> {
     let mut buf = VVec::<u8>::from_elem(0, 1 << 20, GFP_KERNEL)?;
     // SAFETY: `buf` has room for `len()` bytes; the helper NUL-terminates what it reads.
-    let n = unsafe { dma_kunit_debugfs_read(c"dump".as_char_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let n = unsafe {
+        dma_kunit_debugfs_read(c"dump".as_char_ptr(), buf.as_mut_ptr().cast(), buf.len())
+    };
     let n = usize::try_from(n).map_err(|_| EIO)?;
     let text = buf.get(..n).ok_or(EIO)?;
     Ok(text
@@ -124,7 +125,10 @@ mod streaming {
         let phys = unsafe { bindings::virt_to_phys(data.as_ptr().cast_mut().cast()) };
         let m = Mapping::<_, ToDevice>::new(t.dev(), data)?;
         let addr = m.dma_handle();
-        assert!(device_view(addr, 3000).iter().enumerate().all(|(i, &b)| b == pattern(i, 1)));
+        assert!(device_view(addr, 3000)
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == pattern(i, 1)));
         match t.setup() {
             Setup::Swiotlb => assert_ne!(addr, phys),
             _ => assert_eq!(addr, phys),
@@ -134,7 +138,10 @@ mod streaming {
             *b = pattern(i, 2);
         }
         let m = cpu.sync_for_device();
-        assert!(device_view(addr, 3000).iter().enumerate().all(|(i, &b)| b == pattern(i, 2)));
+        assert!(device_view(addr, 3000)
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == pattern(i, 2)));
         let data = m.unmap();
         assert_eq!(data.len(), 3000);
         Ok(())
@@ -199,7 +206,10 @@ mod streaming {
     fn map_errors() -> Result {
         const NAME: &CStr = c"rdt-map-errors";
         let t = TestDevice::new(NAME, 64)?;
-        assert_eq!(Mapping::<_, ToDevice>::new(t.dev(), KVec::<u8>::new()).err(), Some(EINVAL));
+        assert_eq!(
+            Mapping::<_, ToDevice>::new(t.dev(), KVec::<u8>::new()).err(),
+            Some(EINVAL)
+        );
         drop(t);
         let t = TestDevice::new(NAME, 24)?;
         match Mapping::<_, ToDevice>::new(t.dev(), KVec::from_elem(1u8, 64, GFP_KERNEL)?) {
@@ -227,7 +237,8 @@ mod iova {
         const NAME: &CStr = c"rdt-falls-back-without-iommu";
         let t = TestDevice::new(NAME, 64)?;
         let size = 3 * crate::page::PAGE_SIZE;
-        let m = IovaMapping::<_, FromDevice>::new(t.dev(), VVec::from_elem(0u8, size, GFP_KERNEL)?)?;
+        let m =
+            IovaMapping::<_, FromDevice>::new(t.dev(), VVec::from_elem(0u8, size, GFP_KERNEL)?)?;
         assert!(!m.uses_iova());
         let mut off = 0;
         for r in m.ranges(t.dev())? {
@@ -289,7 +300,10 @@ mod noncoherent {
         for sg in dev.region().sg_table().iter() {
             let len = sg.dma_len() as usize;
             let view = device_view(sg.dma_address(), len);
-            assert!(view.iter().enumerate().all(|(i, &b)| b == pattern(off + i, 6)));
+            assert!(view
+                .iter()
+                .enumerate()
+                .all(|(i, &b)| b == pattern(off + i, 6)));
             view.fill(0x5a);
             off += len;
         }
@@ -304,8 +318,14 @@ mod noncoherent {
     fn zero_size_is_einval() -> Result {
         const NAME: &CStr = c"rdt-zero-size-is-einval";
         let t = TestDevice::new(NAME, 64)?;
-        assert_eq!(NonCoherent::<Bidirectional>::alloc(t.dev(), 0, GFP_KERNEL).err(), Some(EINVAL));
-        assert_eq!(NonContiguous::<Bidirectional>::alloc(t.dev(), 0, GFP_KERNEL).err(), Some(EINVAL));
+        assert_eq!(
+            NonCoherent::<Bidirectional>::alloc(t.dev(), 0, GFP_KERNEL).err(),
+            Some(EINVAL)
+        );
+        assert_eq!(
+            NonContiguous::<Bidirectional>::alloc(t.dev(), 0, GFP_KERNEL).err(),
+            Some(EINVAL)
+        );
         Ok(())
     }
 }
@@ -330,8 +350,16 @@ mod pool {
             blocks.push(b, GFP_KERNEL)?;
         }
         for (n, b) in blocks.iter().enumerate() {
-            assert!(device_view(b.dma_handle(), 96).iter().all(|&x| x == n as u8));
-            assert!(blocks.iter().filter(|o| o.dma_handle() == b.dma_handle()).count() == 1);
+            assert!(device_view(b.dma_handle(), 96)
+                .iter()
+                .all(|&x| x == n as u8));
+            assert!(
+                blocks
+                    .iter()
+                    .filter(|o| o.dma_handle() == b.dma_handle())
+                    .count()
+                    == 1
+            );
         }
         device_view(blocks[3].dma_handle(), 96).fill(0xee);
         assert_eq!(blocks[3].read(), [0xee; 96]);
@@ -349,7 +377,10 @@ mod pool {
         const NAME: &CStr = c"rdt-errors-and-unbind";
         let t = TestDevice::new(NAME, 64)?;
         assert_eq!(Pool::<u64>::new(t.dev(), c"bad", 24, 0).err(), Some(EINVAL));
-        assert_eq!(Pool::<[u8; 64]>::new(t.dev(), c"bad", 8, 32).err(), Some(EINVAL));
+        assert_eq!(
+            Pool::<[u8; 64]>::new(t.dev(), c"bad", 8, 32).err(),
+            Some(EINVAL)
+        );
         let pool = Pool::<u64>::new(t.dev(), c"rust-dma-test", 8, 0)?;
         let block = pool.alloc(GFP_KERNEL)?;
         block.write(0x1122_3344_5566_7788);
@@ -389,10 +420,50 @@ mod limits {
         let t = TestDevice::new(NAME, 64)?;
         let max = limits::max_mapping_size(t.dev());
         match t.setup() {
-            Setup::Swiotlb => assert!(max < usize::MAX && max >= 64 * 1024),
+            Setup::Swiotlb => assert!((64 * 1024..usize::MAX).contains(&max)),
             _ => assert_eq!(max, usize::MAX),
         }
         assert!(limits::opt_mapping_size(t.dev()) <= max);
+        Ok(())
+    }
+}
+
+#[kunit_tests(rust_dma_sg)]
+mod sg {
+    use super::*;
+    use crate::{dma::DataDirection, scatterlist::SGTable};
+
+    /// What the device writes into a mapped table reaches the pages at `sync_for_cpu`; only
+    /// the device the table is mapped for may sync it.
+    #[test]
+    fn sgtable_sync_for_cpu() -> Result {
+        const NAME: &CStr = c"rdt-sgtable-sync-for-cpu";
+        let t = TestDevice::new(NAME, 64)?;
+        let size = 3 * crate::page::PAGE_SIZE;
+        let pages = VVec::<u8>::from_elem(0, size, GFP_KERNEL)?;
+        let cpu = pages.as_ptr();
+        let sgt = KBox::pin_init(
+            SGTable::new(t.dev(), pages, DataDirection::FromDevice, GFP_KERNEL),
+            GFP_KERNEL,
+        )?;
+        let mut off = 0;
+        for sg in sgt.iter() {
+            let len = sg.dma_len() as usize;
+            for (i, b) in device_view(sg.dma_address(), len).iter_mut().enumerate() {
+                *b = pattern(off + i, 8);
+            }
+            off += len;
+        }
+        assert!(off >= size);
+        sgt.sync_for_cpu(t.dev())?;
+        // SAFETY: The table owns the vmalloc area of `size` bytes at `cpu` while `sgt` lives,
+        // and after the sync the CPU may read it.
+        let seen = unsafe { core::slice::from_raw_parts(cpu, size) };
+        assert!(seen.iter().enumerate().all(|(i, &b)| b == pattern(i, 8)));
+        sgt.sync_for_device(t.dev())?;
+
+        let other = TestDevice::new(c"rdt-sgtable-other-device", 64)?;
+        assert_eq!(sgt.sync_for_cpu(other.dev()).err(), Some(EINVAL));
         Ok(())
     }
 }
