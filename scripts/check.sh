@@ -70,6 +70,14 @@ for cfg in $configs; do
 		python3 "$top/scripts/doc_examples.py" --build-dir "$BUILD/$cfg" >"$logs/doc-examples.log" 2>&1
 		read -r dp df < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$logs/doc-examples.log")
 		extra+=("--extra" "doc-examples:${dp:-0}:${df:-1}")
+		# `make rustdoc` must build, without warnings about the DMA API.
+		echo "check: make rustdoc (log: build/logs/rustdoc.log)"
+		if make -C "$KSRC" O="$BUILD/$cfg" ARCH=x86_64 -j"$(nproc)" rustdoc \
+			>"$logs/rustdoc.log" 2>&1 && ! grep -q -- '--> .*rust/kernel/dma/' "$logs/rustdoc.log"; then
+			extra+=("--extra" "rustdoc:1:0")
+		else
+			extra+=("--extra" "rustdoc:0:1")
+		fi
 	fi
 	# Suites only one kernel has (dma_suites_<config>.txt) are expected too.
 	want=-

@@ -5,7 +5,7 @@
 //! [`Mapping::new`] maps a buffer ([`KBox`], [`KVec`], [`VVec`] or a [`Page`]) for one
 //! [`Direction`] and returns it owned by the device. [`DeviceOwned::sync_for_cpu`] and
 //! [`CpuOwned::sync_for_device`](super::owner::CpuOwned::sync_for_device) hand it back and forth;
-//! [`Mapping::unmap`] returns the buffer. Dropping a mapping unmaps it, and so does unbinding the
+//! `unmap()` returns the buffer. Dropping a mapping unmaps it, and so does unbinding the
 //! device: the DMA side of a mapping lives in a [`Devres`].
 //!
 //! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
@@ -140,69 +140,38 @@ unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for KBox<T> {
     }
 }
 
-// SAFETY: As for `KBox<T>`.
-unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for KBox<[T]> {
-    type Target = [T];
+/// Implements [`MapSource`] for an owner of a `[T]` whose memory `$chunks` reports.
+macro_rules! slice_source {
+    ($owner:ty, $chunks:ident) => {
+        // SAFETY: `$chunks` reports exactly the memory of the slice, which the owner keeps in
+        // place: a mapping never gives out `&mut` to the owner, so it cannot grow or move it.
+        unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for $owner {
+            type Target = [T];
 
-    fn target(&self) -> &[T] {
-        self
-    }
+            fn target(&self) -> &[T] {
+                self
+            }
 
-    fn target_mut(&mut self) -> &mut [T] {
-        self
-    }
+            fn target_mut(&mut self) -> &mut [T] {
+                self
+            }
 
-    fn size(&self) -> usize {
-        core::mem::size_of_val(&**self)
-    }
+            fn size(&self) -> usize {
+                core::mem::size_of_val::<[T]>(self)
+            }
 
-    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
-        linear_chunk(self.as_ptr().cast(), self.size(), f)
-    }
+            fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
+                $chunks(<[T]>::as_ptr(self).cast(), self.size(), f)
+            }
+        }
+    };
 }
 
-// SAFETY: A `KVec`'s elements are one kmalloc allocation; a mapping never grows the vector.
-unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for KVec<T> {
-    type Target = [T];
-
-    fn target(&self) -> &[T] {
-        self
-    }
-
-    fn target_mut(&mut self) -> &mut [T] {
-        self
-    }
-
-    fn size(&self) -> usize {
-        core::mem::size_of_val(self.as_slice())
-    }
-
-    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
-        linear_chunk(self.as_ptr().cast(), self.size(), f)
-    }
-}
-
-// SAFETY: A `VVec`'s elements are one vmalloc area, whose pages are reported one by one; a
-// mapping never grows the vector.
-unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for VVec<T> {
-    type Target = [T];
-
-    fn target(&self) -> &[T] {
-        self
-    }
-
-    fn target_mut(&mut self) -> &mut [T] {
-        self
-    }
-
-    fn size(&self) -> usize {
-        core::mem::size_of_val(self.as_slice())
-    }
-
-    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
-        vmalloc_chunks(self.as_ptr().cast(), self.size(), f)
-    }
-}
+// One kmalloc allocation each, physically contiguous.
+slice_source!(KBox<[T]>, linear_chunk);
+slice_source!(KVec<T>, linear_chunk);
+// One vmalloc area: its pages are reported one by one.
+slice_source!(VVec<T>, vmalloc_chunks);
 
 #[cfg(not(CONFIG_HIGHMEM))]
 // SAFETY: Without highmem, every page has a permanent address in the linear map.
