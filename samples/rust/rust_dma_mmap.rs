@@ -58,9 +58,15 @@ fn current() -> Result<&'static Arc<Mutex<Option<Arc<Buffer>>>>> {
     CURRENT.as_ref().ok_or(ENOMEM)
 }
 
-/// An open file: a reference to the buffer of the device it was opened on.
-struct MmapFile {
-    buf: Arc<Buffer>,
+/// An open file. It holds no reference to the buffer: each mapping holds its own, so that what
+/// keeps a buffer alive once the driver lets go of it is its user mappings alone.
+struct MmapFile;
+
+impl MmapFile {
+    /// The bound device's buffer.
+    fn buffer() -> Result<Arc<Buffer>> {
+        current()?.lock().clone().ok_or(ENODEV)
+    }
 }
 
 #[vtable]
@@ -68,17 +74,17 @@ impl MiscDevice for MmapFile {
     type Ptr = KBox<Self>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        let buf = current()?.lock().clone().ok_or(ENODEV)?;
-        Ok(KBox::new(Self { buf }, GFP_KERNEL)?)
+        Self::buffer()?;
+        Ok(KBox::new(Self, GFP_KERNEL)?)
     }
 
-    fn mmap(me: &MmapFile, _file: &File, vma: &VmaNew) -> Result {
-        mmap::map_into_vma(&me.buf, vma)
+    fn mmap(_me: &MmapFile, _file: &File, vma: &VmaNew) -> Result {
+        mmap::map_into_vma(&Self::buffer()?, vma)
     }
 
-    fn ioctl(me: &MmapFile, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+    fn ioctl(_me: &MmapFile, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
-            VERIFY => Self::verify(&me.buf, arg as u8),
+            VERIFY => Self::verify(&*Self::buffer()?, arg as u8),
             RELEASE => {
                 current()?.lock().take().ok_or(ENODEV)?;
                 pr_info!("rust_dma_mmap: driver reference dropped\n");
