@@ -6,6 +6,8 @@
 //! (QEMU's `pvpanic-pci`, 1b36:0011), allocates a coherent buffer for it and fills it with a
 //! pattern. `/dev/rust-dma-mmap` maps the buffer into user space with `dma_mmap_coherent()`;
 //! the `VERIFY` ioctl makes the driver check that the buffer holds the pattern user space wrote.
+//! After the `PAGES` ioctl, a file maps instead a page allocation (`dma_alloc_pages()`), through
+//! `dma_mmap_pages()`.
 //!
 //! Each user mapping keeps the buffer alive. The `RELEASE` ioctl drops the driver's own
 //! reference: the buffer is then freed (`dma_free_coherent()`) only when the last mapping of it
@@ -15,7 +17,7 @@
 
 use kernel::{
     device::Core,
-    dma::{mmap, Coherent, CoherentBox},
+    dma::{mmap, noncoherent::NonCoherent, Bidirectional, Coherent, CoherentBox},
     fs::File,
     ioctl::_IO,
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
@@ -30,14 +32,16 @@ const SIZE: usize = 4 * kernel::page::PAGE_SIZE;
 /// `ioctl(fd, VERIFY, seed)`: check that the buffer holds `user_pattern(seed)`; returns the
 /// number of bytes checked.
 const VERIFY: u32 = _IO(b'D' as u32, 1);
-/// `ioctl(fd, RELEASE)`: drop the driver's reference to the buffer; later opens fail.
+/// `ioctl(fd, RELEASE)`: drop the driver's references to the buffers; later opens fail.
 const RELEASE: u32 = _IO(b'D' as u32, 2);
+/// `ioctl(fd, PAGES)`: this file's mappings map the page allocation.
+const PAGES: u32 = _IO(b'D' as u32, 3);
 /// pvpanic-pci, a PCI function without a driver in the sample configurations.
 const PVPANIC_PCI: u32 = 0x0011;
 
-/// What the driver writes at probe.
-fn driver_pattern(i: usize) -> u8 {
-    (i as u8) ^ 0x5a ^ ((i >> 12) as u8)
+/// What the driver writes at probe: `flip` is 0 for the coherent buffer, 0xff for the pages.
+fn driver_pattern(i: usize, flip: u8) -> u8 {
+    (i as u8) ^ 0x5a ^ ((i >> 12) as u8) ^ flip
 }
 
 /// What user space writes, for a seed (the same formula as the user program).
@@ -46,11 +50,19 @@ fn user_pattern(i: usize, seed: u8) -> u8 {
 }
 
 type Buffer = Coherent<[u8]>;
+type Pages = NonCoherent<Bidirectional>;
 
-/// The buffer of the bound device, for `open`; empty while no device is bound.
-static CURRENT: SetOnce<Arc<Mutex<Option<Arc<Buffer>>>>> = SetOnce::new();
+/// The buffers of the bound device.
+#[derive(Clone)]
+struct Buffers {
+    coherent: Arc<Buffer>,
+    pages: Arc<Pages>,
+}
 
-fn current() -> Result<&'static Arc<Mutex<Option<Arc<Buffer>>>>> {
+/// The buffers of the bound device, for the files; empty while no device is bound.
+static CURRENT: SetOnce<Arc<Mutex<Option<Buffers>>>> = SetOnce::new();
+
+fn current() -> Result<&'static Arc<Mutex<Option<Buffers>>>> {
     if CURRENT.as_ref().is_none() {
         // Losing a race with another probe is fine: the winner's slot serves both.
         CURRENT.populate(Arc::pin_init(new_mutex!(None), GFP_KERNEL)?);
@@ -58,36 +70,55 @@ fn current() -> Result<&'static Arc<Mutex<Option<Arc<Buffer>>>>> {
     CURRENT.as_ref().ok_or(ENOMEM)
 }
 
-/// An open file. It holds no reference to the buffer: each mapping holds its own, so that what
+/// An open file. It holds no reference to the buffers: each mapping holds its own, so that what
 /// keeps a buffer alive once the driver lets go of it is its user mappings alone.
-struct MmapFile;
+#[pin_data]
+struct MmapFile {
+    /// Whether mappings map the page allocation rather than the coherent buffer.
+    #[pin]
+    pages: Mutex<bool>,
+}
 
 impl MmapFile {
-    /// The bound device's buffer.
-    fn buffer() -> Result<Arc<Buffer>> {
+    /// The bound device's buffers.
+    fn buffers() -> Result<Buffers> {
         current()?.lock().clone().ok_or(ENODEV)
     }
 }
 
 #[vtable]
 impl MiscDevice for MmapFile {
-    type Ptr = KBox<Self>;
+    type Ptr = Pin<KBox<Self>>;
 
-    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        Self::buffer()?;
-        Ok(KBox::new(Self, GFP_KERNEL)?)
+    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
+        Self::buffers()?;
+        KBox::try_pin_init(
+            try_pin_init!(MmapFile {
+                pages <- new_mutex!(false),
+            }),
+            GFP_KERNEL,
+        )
     }
 
-    fn mmap(_me: &MmapFile, _file: &File, vma: &VmaNew) -> Result {
-        mmap::map_into_vma(&Self::buffer()?, vma)
+    fn mmap(me: Pin<&MmapFile>, _file: &File, vma: &VmaNew) -> Result {
+        let bufs = Self::buffers()?;
+        if *me.pages.lock() {
+            mmap::map_into_vma(&bufs.pages, vma)
+        } else {
+            mmap::map_into_vma(&bufs.coherent, vma)
+        }
     }
 
-    fn ioctl(_me: &MmapFile, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
+    fn ioctl(me: Pin<&MmapFile>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
-            VERIFY => Self::verify(&*Self::buffer()?, arg as u8),
+            VERIFY => Self::verify(&Self::buffers()?.coherent, arg as u8),
+            PAGES => {
+                *me.pages.lock() = true;
+                Ok(0)
+            }
             RELEASE => {
                 current()?.lock().take().ok_or(ENODEV)?;
-                pr_info!("rust_dma_mmap: driver reference dropped\n");
+                pr_info!("rust_dma_mmap: driver references dropped\n");
                 Ok(0)
             }
             _ => Err(ENOTTY),
@@ -113,7 +144,7 @@ impl MmapFile {
     }
 }
 
-/// Takes the buffer out of [`CURRENT`] when the device goes; user mappings keep their own
+/// Takes the buffers out of [`CURRENT`] when the device goes; user mappings keep their own
 /// references.
 struct Published;
 
@@ -154,21 +185,30 @@ impl pci::Driver for MmapSample {
         _info: &'bound Self::IdInfo,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         pin_init::pin_init_scope(move || {
-            let mut buf = CoherentBox::<[u8]>::zeroed_slice(pdev.as_ref(), SIZE, GFP_KERNEL)?;
+            let dev = pdev.as_ref();
+            let mut buf = CoherentBox::<[u8]>::zeroed_slice(dev, SIZE, GFP_KERNEL)?;
             for (i, b) in buf.iter_mut().enumerate() {
-                *b = driver_pattern(i);
+                *b = driver_pattern(i, 0);
             }
-            let buf: Buffer = buf.into();
+            let mut pages = Pages::alloc(dev, SIZE, GFP_KERNEL)?;
+            for (i, b) in pages.iter_mut().enumerate() {
+                *b = driver_pattern(i, 0xff);
+            }
+            // Shared with user space, the pages leave the ownership tracking.
+            let bufs = Buffers {
+                coherent: Arc::new(buf.into(), GFP_KERNEL)?,
+                pages: Arc::new(pages.into_inner(), GFP_KERNEL)?,
+            };
             let slot = current()?;
             let mut cur = slot.lock();
             if cur.is_some() {
                 return Err(EBUSY);
             }
-            *cur = Some(Arc::new(buf, GFP_KERNEL)?);
+            *cur = Some(bufs);
             drop(cur);
             dev_info!(
                 pdev,
-                "rust_dma_mmap: {SIZE} coherent bytes at /dev/rust-dma-mmap\n"
+                "rust_dma_mmap: {SIZE} coherent bytes and {SIZE} bytes of pages at /dev/rust-dma-mmap\n"
             );
             Ok(try_pin_init!(MmapDriver {
                 published: Published,

@@ -4,9 +4,10 @@
  *
  * Maps the driver's coherent buffer, checks the driver's pattern, writes its
  * own and has the driver verify it (ioctl VERIFY). A mapping larger than the
- * buffer must be refused. Then the driver drops its reference (ioctl
- * RELEASE) and the file is closed: the mapping alone keeps the buffer, which
- * dma-api/dump must list until munmap() and not after.
+ * buffer must be refused. A second file maps the driver's page allocation
+ * (ioctl PAGES) and checks its pattern. Then the driver drops its references
+ * (ioctl RELEASE) and the files are closed: each mapping alone keeps its
+ * buffer, which dma-api/dump must list until munmap() and not after.
  * Exit status 0 when every check passed.
  */
 #include <errno.h>
@@ -21,12 +22,14 @@
 #define SIZE	(4 * 4096)
 #define VERIFY	_IO('D', 1)
 #define RELEASE	_IO('D', 2)
+#define PAGES	_IO('D', 3)
 #define DRIVER	"/sys/bus/pci/drivers/rust_dma_mmap"
 #define DUMP	"/sys/kernel/debug/dma-api/dump"
 
-static unsigned char driver_pattern(size_t i)
+/* The driver's pattern: flip 0 in the coherent buffer, 0xff in the pages. */
+static unsigned char driver_pattern(size_t i, unsigned char flip)
 {
-	return (unsigned char)i ^ 0x5a ^ (unsigned char)(i >> 12);
+	return (unsigned char)i ^ 0x5a ^ (unsigned char)(i >> 12) ^ flip;
 }
 
 static unsigned char user_pattern(size_t i, unsigned char seed)
@@ -40,11 +43,12 @@ static int fail(const char *what)
 	return 1;
 }
 
-/* Checks the driver's pattern (seed < 0) or user space's. */
+/* Checks the driver's pattern (seed -1: coherent, -2: pages) or user space's. */
 static int check(const unsigned char *p, int seed, const char *what)
 {
 	for (size_t i = 0; i < SIZE; i++) {
-		unsigned char want = seed < 0 ? driver_pattern(i) :
+		unsigned char want = seed == -1 ? driver_pattern(i, 0) :
+				     seed == -2 ? driver_pattern(i, 0xff) :
 				     user_pattern(i, seed);
 		if (p[i] != want) {
 			printf("  mmap: FAILED: %s: byte %zu is %#x, expected %#x\n",
@@ -86,11 +90,11 @@ static int dump_entries(const char *name)
 
 int main(void)
 {
-	unsigned char *p;
+	unsigned char *p, *q;
 	char name[64];
 	void *big;
 	long n;
-	int fd;
+	int fd, fd2;
 
 	fd = open("/dev/rust-dma-mmap", O_RDWR);
 	if (fd < 0)
@@ -112,19 +116,31 @@ int main(void)
 		return fail("the driver accepted the wrong pattern");
 	printf("  mmap: driver verified %ld bytes written through the mapping\n", n);
 
-	/* The mapping alone keeps the buffer. */
+	/* The page allocation, through dma_mmap_pages(). */
+	fd2 = open("/dev/rust-dma-mmap", O_RDWR);
+	if (fd2 < 0 || ioctl(fd2, PAGES))
+		return fail("open and PAGES");
+	q = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+	if (q == MAP_FAILED)
+		return fail("mmap of the pages");
+	if (check(q, -2, "driver's pattern in the pages"))
+		return 1;
+	printf("  mmap: read the driver's %d bytes of pages through a second mapping\n", SIZE);
+
+	/* Each mapping alone keeps its buffer. */
 	if (device_name(name, sizeof(name)))
 		return fail("no device bound to rust_dma_mmap");
-	if (dump_entries(name) != 1)
-		return fail("dma-api/dump does not list the buffer once");
+	if (dump_entries(name) != 2)
+		return fail("dma-api/dump does not list the two buffers");
 	if (ioctl(fd, RELEASE))
 		return fail("RELEASE");
 	close(fd);
+	close(fd2);
 	if (open("/dev/rust-dma-mmap", O_RDWR) >= 0 || errno != ENODEV)
 		return fail("an open after RELEASE did not fail with ENODEV");
-	if (dump_entries(name) != 1)
-		return fail("the buffer went while still mapped");
-	if (check(p, 7, "after RELEASE"))
+	if (dump_entries(name) != 2)
+		return fail("a buffer went while still mapped");
+	if (check(p, 7, "after RELEASE") || check(q, -2, "pages after RELEASE"))
 		return 1;
 	for (size_t i = 0; i < SIZE; i++)
 		p[i] = user_pattern(i, 9);
@@ -132,8 +148,12 @@ int main(void)
 		return 1;
 	if (munmap(p, SIZE))
 		return fail("munmap");
+	if (dump_entries(name) != 1)
+		return fail("the coherent buffer outlived its last mapping");
+	if (munmap(q, SIZE))
+		return fail("munmap of the pages");
 	if (dump_entries(name) != 0)
-		return fail("the buffer outlived its last mapping");
-	printf("  mmap: the mapping kept the buffer after RELEASE; munmap freed it\n");
+		return fail("the pages outlived their last mapping");
+	printf("  mmap: the mappings kept the buffers after RELEASE; munmap freed each\n");
 	return 0;
 }
