@@ -34,6 +34,9 @@ RUNS = (
 STREAMING = ('map_single_4k', 'map_single_64k', 'map_sg_1', 'map_sg_16',
 	     'map_sg_128', 'sync_4k', 'coherent_4k', 'coherent_64k')
 POOL = ('pool_16', 'pool_64', 'pool_256', 'pool_1024', 'pool_4096')
+# The safe Rust API next to the C calls it wraps, same kernel, same run.
+SAFE_API = (('map_single_4k', 'rustapi_map_single_4k'), ('sync_4k', 'rustapi_sync_4k'),
+	    ('pool_64', 'rustapi_pool_64'))
 BOUNCE = 'bounce_64k'
 BOUNCE_BYTES = 65536
 # dma_map_benchmark runs for a guest second, minutes under -icount: only in
@@ -131,6 +134,12 @@ def make_rows(res):
 	add(MAPBENCH_RUN, 'map_benchmark_single_4k', 'ns/op, 100ns',
 	    get('c', MAPBENCH_RUN, 'map_benchmark_single_4k'),
 	    get('rust', MAPBENCH_RUN, 'map_benchmark_single_4k'), coarse=True)
+	# Group "safe API <core>": here the C column is a C driver's call and
+	# the Rust column the safe wrapper of kernel::dma, on the same kernel.
+	for kernel in KERNELS:
+		for op, wrapped in SAFE_API:
+			add('safe API, %s core' % kernel, op, 'ns/op', get(kernel, 'plain', op),
+			    get(kernel, 'plain', wrapped))
 	c, r = get('c', 'swiotlb', BOUNCE), get('rust', 'swiotlb', BOUNCE)
 	if c and r:
 		add('swiotlb', 'bounce 64 KiB', 'bytes/ns', BOUNCE_BYTES / c,

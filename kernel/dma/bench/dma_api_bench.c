@@ -48,6 +48,9 @@ struct bench_ctx {
 	int nents;
 	dma_addr_t addr;
 	enum dma_data_direction dir;
+#ifdef CONFIG_RUST
+	struct rust_dma_bench *rust;
+#endif
 };
 
 /* One operation of a benchmark; returns 0 or a negative errno. */
@@ -121,6 +124,20 @@ static int op_pool(struct bench_ctx *ctx)
 	dma_pool_free(ctx->pool, cpu, addr);
 	return 0;
 }
+
+#ifdef CONFIG_RUST
+/*
+ * The safe Rust API's operations (rust/kernel/dma/bench.rs), timed next to
+ * the C calls they wrap. The device must stay bound, with its lock held,
+ * while the state lives.
+ */
+struct rust_dma_bench;
+struct rust_dma_bench *rust_dma_bench_new(struct device *dev);
+void rust_dma_bench_free(struct rust_dma_bench *state);
+int rust_dma_bench_map(struct rust_dma_bench *state);
+int rust_dma_bench_sync(struct rust_dma_bench *state);
+int rust_dma_bench_pool(struct rust_dma_bench *state);
+#endif
 
 /*
  * Fastest batch of @op, in thousandths of a nanosecond per operation. One
@@ -278,6 +295,52 @@ static void bench_alloc(struct bench_out *out, struct bench_ctx *ctx)
 	}
 }
 
+#ifdef CONFIG_RUST
+static int op_rust_map(struct bench_ctx *ctx)
+{
+	return rust_dma_bench_map(ctx->rust);
+}
+
+static int op_rust_sync(struct bench_ctx *ctx)
+{
+	return rust_dma_bench_sync(ctx->rust);
+}
+
+static int op_rust_pool(struct bench_ctx *ctx)
+{
+	return rust_dma_bench_pool(ctx->rust);
+}
+
+/*
+ * The same operations as map_single_4k, sync_4k and pool_64, through the
+ * safe Rust API. It needs a bound device (pci-testdev is bound by the
+ * rust_dma sample), which the device lock keeps bound.
+ */
+static void bench_rust_api(struct bench_out *out, struct bench_ctx *ctx)
+{
+	device_lock(ctx->dev);
+	if (!ctx->dev->driver) {
+		bench_fail(out, "rustapi", -ENODEV);
+		goto unlock;
+	}
+	ctx->rust = rust_dma_bench_new(ctx->dev);
+	if (!ctx->rust) {
+		bench_fail(out, "rustapi", -ENOMEM);
+		goto unlock;
+	}
+	bench_report(out, ctx, "rustapi_map_single_4k", op_rust_map, 1);
+	bench_report(out, ctx, "rustapi_sync_4k", op_rust_sync, 1);
+	bench_report(out, ctx, "rustapi_pool_64", op_rust_pool, 1);
+	rust_dma_bench_free(ctx->rust);
+unlock:
+	device_unlock(ctx->dev);
+}
+#else
+static void bench_rust_api(struct bench_out *out, struct bench_ctx *ctx)
+{
+}
+#endif
+
 static DEFINE_MUTEX(bench_lock);
 
 static int bench_open(struct inode *inode, struct file *file)
@@ -308,6 +371,7 @@ static int bench_open(struct inode *inode, struct file *file)
 		bench_streaming(out, &ctx);
 		bench_sg(out, &ctx);
 		bench_alloc(out, &ctx);
+		bench_rust_api(out, &ctx);
 		out->len += scnprintf(out->text + out->len,
 				      BENCH_OUT_SIZE - out->len,
 				      "failed=%d\n", out->failed);

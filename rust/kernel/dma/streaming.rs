@@ -212,10 +212,52 @@ pub struct DmaRange {
     pub len: usize,
 }
 
+/// The ranges of a mapping made of pieces. Most buffers are one chunk, which needs no
+/// allocation.
+pub(crate) enum Ranges {
+    Empty,
+    One([DmaRange; 1]),
+    Many(KVec<DmaRange>),
+}
+
+impl Ranges {
+    /// Makes room for one more range, so that [`Ranges::push`] cannot fail.
+    fn reserve(&mut self) -> Result {
+        match self {
+            Self::Empty => {}
+            Self::One([r]) => {
+                let mut v = KVec::with_capacity(2, GFP_KERNEL)?;
+                v.push(*r, GFP_KERNEL)?;
+                *self = Self::Many(v);
+            }
+            Self::Many(v) => v.reserve(1, GFP_KERNEL)?,
+        }
+        Ok(())
+    }
+
+    /// Appends `r`. After [`Ranges::reserve`] this does not allocate and cannot fail.
+    fn push(&mut self, r: DmaRange) -> Result {
+        match self {
+            Self::Empty => *self = Self::One([r]),
+            Self::One(_) => return Err(EINVAL),
+            Self::Many(v) => v.push(r, GFP_NOWAIT)?,
+        }
+        Ok(())
+    }
+
+    fn as_slice(&self) -> &[DmaRange] {
+        match self {
+            Self::Empty => &[],
+            Self::One(r) => r,
+            Self::Many(v) => v,
+        }
+    }
+}
+
 /// How the DMA side of a mapping was made.
 pub(crate) enum Kind {
     /// One `dma_map_phys()` per physically contiguous chunk.
-    Pieces(KVec<DmaRange>),
+    Pieces(Ranges),
     /// One IOVA range linked with `dma_iova_link()`.
     #[cfg(CONFIG_IOMMU_DMA)]
     Iova(bindings::dma_iova_state, [DmaRange; 1]),
@@ -251,26 +293,26 @@ impl Handle {
         let mut handle = Self {
             dev: dev.into(),
             dir,
-            kind: Kind::Pieces(KVec::new()),
+            kind: Kind::Pieces(Ranges::Empty),
             first: 0,
         };
         src.chunks(&mut |phys, len| {
             let Kind::Pieces(ranges) = &mut handle.kind else {
                 return Err(EINVAL);
             };
-            ranges.reserve(1, GFP_KERNEL)?;
+            ranges.reserve()?;
             // SAFETY: `dev` is a bound device; `phys..phys + len` is memory the caller owns.
             let addr = unsafe { bindings::dma_map_phys(dev.as_raw(), phys, len, dir.into(), 0) };
             // SAFETY: `dev` is valid.
             if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
                 return Err(ENOMEM);
             }
-            ranges.push(DmaRange { addr, len }, GFP_KERNEL)?;
-            Ok(())
+            ranges.push(DmaRange { addr, len }).inspect_err(|_| {
+                // SAFETY: `addr` was just mapped, and is recorded nowhere.
+                unsafe { bindings::dma_unmap_phys(dev.as_raw(), addr, len, dir.into(), 0) };
+            })
         })?;
-        if let Kind::Pieces(ranges) = &handle.kind {
-            handle.first = ranges[0].addr;
-        }
+        handle.first = handle.ranges().first().ok_or(EINVAL)?.addr;
         Ok(handle)
     }
 
@@ -300,7 +342,7 @@ impl Handle {
     /// The mapped ranges: one for an IOVA mapping.
     pub(crate) fn ranges(&self) -> &[DmaRange] {
         match &self.kind {
-            Kind::Pieces(ranges) => ranges,
+            Kind::Pieces(ranges) => ranges.as_slice(),
             #[cfg(CONFIG_IOMMU_DMA)]
             Kind::Iova(_, range) => range,
         }
@@ -312,7 +354,7 @@ impl Handle {
         let Kind::Pieces(ranges) = &self.kind else {
             return;
         };
-        for r in ranges.iter() {
+        for r in ranges.as_slice() {
             // SAFETY: By the type invariant `r` is a live mapping of `dev` in `self.dir`.
             unsafe {
                 if to_device {
@@ -330,7 +372,7 @@ impl Drop for Handle {
         let dev = self.dev.as_raw();
         match &mut self.kind {
             Kind::Pieces(ranges) => {
-                for r in ranges.iter() {
+                for r in ranges.as_slice() {
                     // SAFETY: By the type invariant `r` is a live mapping of `dev`.
                     unsafe { bindings::dma_unmap_phys(dev, r.addr, r.len, self.dir.into(), 0) };
                 }
