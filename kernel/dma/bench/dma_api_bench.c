@@ -29,6 +29,8 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include "rust_dma_bench.h"
+
 #define BENCH_VENDOR	0x1b36
 #define BENCH_DEVICE	0x0005
 #define BENCH_BATCH	256
@@ -124,20 +126,6 @@ static int op_pool(struct bench_ctx *ctx)
 	dma_pool_free(ctx->pool, cpu, addr);
 	return 0;
 }
-
-#ifdef CONFIG_RUST
-/*
- * The safe Rust API's operations (rust/kernel/dma/bench.rs), timed next to
- * the C calls they wrap. The device must stay bound, with its lock held,
- * while the state lives.
- */
-struct rust_dma_bench;
-struct rust_dma_bench *rust_dma_bench_new(struct device *dev);
-void rust_dma_bench_free(struct rust_dma_bench *state);
-int rust_dma_bench_map(struct rust_dma_bench *state);
-int rust_dma_bench_sync(struct rust_dma_bench *state);
-int rust_dma_bench_pool(struct rust_dma_bench *state);
-#endif
 
 /*
  * Fastest batch of @op, in thousandths of a nanosecond per operation. One
