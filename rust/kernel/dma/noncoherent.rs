@@ -33,6 +33,7 @@
 
 use super::{
     owner::{CpuOwned, Direction, Region},
+    streaming::{sync_single, DmaRange},
     DmaAddress,
 };
 use crate::{
@@ -89,11 +90,24 @@ impl<D: Direction> NonCoherent<D> {
         let page = NonNull::new(page).ok_or(ENOMEM)?;
         // SAFETY: `dma_alloc_pages()` returns lowmem pages, which have a kernel address.
         let cpu = NonNull::new(unsafe { bindings::page_address(page.as_ptr()) }.cast::<u8>());
+        // `page_address()` of a lowmem page is never NULL; if it were, the pages go back.
+        let Some(cpu) = cpu else {
+            // SAFETY: These are the values of the allocation just made, used nowhere else.
+            unsafe {
+                bindings::dma_free_pages(
+                    dev.as_raw(),
+                    size,
+                    page.as_ptr(),
+                    dma,
+                    D::DIRECTION.into(),
+                )
+            };
+            return Err(ENOMEM);
+        };
         let this = Self {
             dev: dev.into(),
             page,
-            // `page_address()` of a lowmem page is never NULL.
-            cpu: cpu.ok_or(ENOMEM)?,
+            cpu,
             dma,
             size,
             _dir: PhantomData,
@@ -127,15 +141,12 @@ impl<D: Direction> Region for NonCoherent<D> {
     }
 
     unsafe fn sync(&self, to_device: bool) {
-        let (dev, dir) = (self.dev.as_raw(), D::DIRECTION.into());
-        // SAFETY: By the type invariant `dma` maps `size` bytes of `dev`.
-        unsafe {
-            if to_device {
-                bindings::dma_sync_single_for_device(dev, self.dma, self.size, dir)
-            } else {
-                bindings::dma_sync_single_for_cpu(dev, self.dma, self.size, dir)
-            }
-        }
+        let range = DmaRange {
+            addr: self.dma,
+            len: self.size,
+        };
+        // SAFETY: By the type invariant `dma` maps `size` bytes of `dev` for `D`.
+        unsafe { sync_single(&self.dev, range, D::DIRECTION, to_device) };
     }
 
     unsafe fn cpu(&self) -> &[u8] {

@@ -272,7 +272,6 @@ pub(crate) struct Handle {
     dev: ARef<Device>,
     dir: DataDirection,
     kind: Kind,
-    first: DmaAddress,
 }
 
 // SAFETY: A handle is addresses and a device reference; the DMA API may be called on it from any
@@ -294,7 +293,6 @@ impl Handle {
             dev: dev.into(),
             dir,
             kind: Kind::Pieces(Ranges::Empty),
-            first: 0,
         };
         src.chunks(&mut |phys, len| {
             let Kind::Pieces(ranges) = &mut handle.kind else {
@@ -312,7 +310,6 @@ impl Handle {
                 unsafe { bindings::dma_unmap_phys(dev.as_raw(), addr, len, dir.into(), 0) };
             })
         })?;
-        handle.first = handle.ranges().first().ok_or(EINVAL)?.addr;
         Ok(handle)
     }
 
@@ -334,7 +331,6 @@ impl Handle {
         Self {
             dev: dev.into(),
             dir,
-            first: state.addr,
             kind: Kind::Iova(state, [range]),
         }
     }
@@ -350,19 +346,34 @@ impl Handle {
 
     /// Syncs a mapping made of pieces. (An IOVA mapping is synced once, when it is linked.)
     fn sync(&self, to_device: bool) {
-        let dev = self.dev.as_raw();
         let Kind::Pieces(ranges) = &self.kind else {
             return;
         };
         for r in ranges.as_slice() {
             // SAFETY: By the type invariant `r` is a live mapping of `dev` in `self.dir`.
-            unsafe {
-                if to_device {
-                    bindings::dma_sync_single_for_device(dev, r.addr, r.len, self.dir.into())
-                } else {
-                    bindings::dma_sync_single_for_cpu(dev, r.addr, r.len, self.dir.into())
-                }
-            }
+            unsafe { sync_single(&self.dev, *r, self.dir, to_device) };
+        }
+    }
+}
+
+/// Hands `range` to the device (`to_device`) or to the CPU with `dma_sync_single_for_*()`.
+///
+/// # Safety
+///
+/// `range` must be a live single mapping of `dev` in direction `dir`.
+pub(crate) unsafe fn sync_single(
+    dev: &Device,
+    range: DmaRange,
+    dir: DataDirection,
+    to_device: bool,
+) {
+    let (dev, dir) = (dev.as_raw(), dir.into());
+    // SAFETY: Guaranteed by the caller.
+    unsafe {
+        if to_device {
+            bindings::dma_sync_single_for_device(dev, range.addr, range.len, dir)
+        } else {
+            bindings::dma_sync_single_for_cpu(dev, range.addr, range.len, dir)
         }
     }
 }
@@ -415,8 +426,11 @@ impl<B: MapSource, D: Direction> Mapping<B, D> {
     }
 
     /// Puts `handle` under the device's resource management.
+    ///
+    /// Returns `EINVAL` if `handle` maps nothing.
     pub(crate) fn from_handle(dev: &Device<Bound>, buf: B, handle: Handle) -> Result<Self> {
-        let first = handle.first;
+        // Kept outside the `Devres`, so that reading it needs no RCU section.
+        let first = handle.ranges().first().ok_or(EINVAL)?.addr;
         Ok(Self {
             buf,
             handle: Devres::new(dev, handle)?,

@@ -107,6 +107,21 @@ fn pattern(i: usize, seed: u8) -> u8 {
     (i as u8).wrapping_mul(31).wrapping_add(seed) ^ ((i >> 8) as u8)
 }
 
+/// Writes the pattern of `seed` into `bytes`, which start at byte `start` of a buffer.
+fn fill_pattern(bytes: &mut [u8], start: usize, seed: u8) {
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = pattern(start + i, seed);
+    }
+}
+
+/// Whether `bytes`, which start at byte `start` of a buffer, hold the pattern of `seed`.
+fn has_pattern(bytes: &[u8], start: usize, seed: u8) -> bool {
+    bytes
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == pattern(start + i, seed))
+}
+
 #[kunit_tests(rust_dma_streaming)]
 mod streaming {
     use super::*;
@@ -117,31 +132,21 @@ mod streaming {
     fn to_device_sees_cpu_bytes() -> Result {
         const NAME: &CStr = c"rdt-to-device-sees-cpu-bytes";
         let t = TestDevice::new(NAME, 64)?;
-        let mut data = KVec::new();
-        for i in 0..3000 {
-            data.push(pattern(i, 1), GFP_KERNEL)?;
-        }
+        let mut data = KVec::from_elem(0u8, 3000, GFP_KERNEL)?;
+        fill_pattern(&mut data, 0, 1);
         // SAFETY: `data` is a live kmalloc buffer.
         let phys = unsafe { bindings::virt_to_phys(data.as_ptr().cast_mut().cast()) };
         let m = Mapping::<_, ToDevice>::new(t.dev(), data)?;
         let addr = m.dma_handle();
-        assert!(device_view(addr, 3000)
-            .iter()
-            .enumerate()
-            .all(|(i, &b)| b == pattern(i, 1)));
+        assert!(has_pattern(device_view(addr, 3000), 0, 1));
         match t.setup() {
             Setup::Swiotlb => assert_ne!(addr, phys),
             _ => assert_eq!(addr, phys),
         }
         let mut cpu = m.sync_for_cpu();
-        for (i, b) in cpu.iter_mut().enumerate() {
-            *b = pattern(i, 2);
-        }
+        fill_pattern(&mut cpu, 0, 2);
         let m = cpu.sync_for_device();
-        assert!(device_view(addr, 3000)
-            .iter()
-            .enumerate()
-            .all(|(i, &b)| b == pattern(i, 2)));
+        assert!(has_pattern(device_view(addr, 3000), 0, 2));
         let data = m.unmap();
         assert_eq!(data.len(), 3000);
         Ok(())
@@ -153,11 +158,9 @@ mod streaming {
         const NAME: &CStr = c"rdt-from-device-reaches-cpu";
         let t = TestDevice::new(NAME, 64)?;
         let m = Mapping::<_, FromDevice>::new(t.dev(), KVec::from_elem(0u8, 5000, GFP_KERNEL)?)?;
-        for (i, b) in device_view(m.dma_handle(), 5000).iter_mut().enumerate() {
-            *b = pattern(i, 3);
-        }
+        fill_pattern(device_view(m.dma_handle(), 5000), 0, 3);
         let cpu = m.sync_for_cpu();
-        assert!(cpu.iter().enumerate().all(|(i, &b)| b == pattern(i, 3)));
+        assert!(has_pattern(&cpu, 0, 3));
         Ok(())
     }
 
@@ -242,16 +245,14 @@ mod iova {
         assert!(!m.uses_iova());
         let mut off = 0;
         for r in m.ranges(t.dev())? {
-            for (i, b) in device_view(r.addr, r.len).iter_mut().enumerate() {
-                *b = pattern(off + i, 4);
-            }
+            fill_pattern(device_view(r.addr, r.len), off, 4);
             off += r.len;
         }
         assert_eq!(off, size);
         assert!(live_entries(NAME)? >= 1);
         let buf = m.unmap();
         assert_eq!(live_entries(NAME)?, 0);
-        assert!(buf.iter().enumerate().all(|(i, &b)| b == pattern(i, 4)));
+        assert!(has_pattern(&buf, 0, 4));
         Ok(())
     }
 }
@@ -270,12 +271,10 @@ mod noncoherent {
         const NAME: &CStr = c"rdt-pages-round-trip";
         let t = TestDevice::new(NAME, 64)?;
         let mut cpu = NonCoherent::<Bidirectional>::alloc(t.dev(), 8192, GFP_KERNEL)?;
-        for (i, b) in cpu.iter_mut().enumerate() {
-            *b = pattern(i, 5);
-        }
+        fill_pattern(&mut cpu, 0, 5);
         let dev = cpu.sync_for_device();
         let view = device_view(dev.dma_handle(), 8192);
-        assert!(view.iter().enumerate().all(|(i, &b)| b == pattern(i, 5)));
+        assert!(has_pattern(view, 0, 5));
         view.fill(0x3c);
         let cpu = dev.sync_for_cpu();
         assert!(cpu.iter().all(|&b| b == 0x3c));
@@ -292,18 +291,13 @@ mod noncoherent {
         let t = TestDevice::new(NAME, 64)?;
         let size = 4 * crate::page::PAGE_SIZE;
         let mut cpu = NonContiguous::<Bidirectional>::alloc(t.dev(), size, GFP_KERNEL)?;
-        for (i, b) in cpu.iter_mut().enumerate() {
-            *b = pattern(i, 6);
-        }
+        fill_pattern(&mut cpu, 0, 6);
         let dev = cpu.sync_for_device();
         let mut off = 0;
         for sg in dev.region().sg_table().iter() {
             let len = sg.dma_len() as usize;
             let view = device_view(sg.dma_address(), len);
-            assert!(view
-                .iter()
-                .enumerate()
-                .all(|(i, &b)| b == pattern(off + i, 6)));
+            assert!(has_pattern(view, off, 6));
             view.fill(0x5a);
             off += len;
         }
@@ -449,9 +443,7 @@ mod sg {
         let mut off = 0;
         for sg in sgt.iter() {
             let len = sg.dma_len() as usize;
-            for (i, b) in device_view(sg.dma_address(), len).iter_mut().enumerate() {
-                *b = pattern(off + i, 8);
-            }
+            fill_pattern(device_view(sg.dma_address(), len), off, 8);
             off += len;
         }
         assert!(off >= size);
@@ -459,7 +451,7 @@ mod sg {
         // SAFETY: The table owns the vmalloc area of `size` bytes at `cpu` while `sgt` lives,
         // and after the sync the CPU may read it.
         let seen = unsafe { core::slice::from_raw_parts(cpu, size) };
-        assert!(seen.iter().enumerate().all(|(i, &b)| b == pattern(i, 8)));
+        assert!(has_pattern(seen, 0, 8));
         sgt.sync_for_device(t.dev())?;
 
         let other = TestDevice::new(c"rdt-sgtable-other-device", 64)?;
