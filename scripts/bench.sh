@@ -6,6 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
 
 bash "$top/scripts/setup.sh" >/dev/null || exit 1
+load_toolchain || exit 1
 bash "$top/scripts/overlay.sh" || exit 1
 for k in c-bench rust-bench; do
 	bash "$top/scripts/build.sh" "$k" || exit 1

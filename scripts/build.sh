@@ -7,6 +7,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
+load_toolchain
 
 cfg=${1:?usage: build.sh c|rust|c-bench|rust-bench}
 case "$cfg" in c|rust|c-bench|rust-bench) ;;
@@ -19,6 +20,15 @@ mkdir -p "$BUILD/$cfg" "$BUILD/logs"
 log=$BUILD/logs/build-$cfg.log
 start=$(date +%s)
 echo "build: $cfg kernel in build/$cfg (log: build/logs/build-$cfg.log)"
+# Without a working Rust toolchain Kconfig drops CONFIG_RUST without a word,
+# and kunit.py would only list the options it lost: ask the kernel first.
+if ! out=$(make -s -C "$KSRC" O="$BUILD/$cfg" rustavailable 2>&1); then
+	printf '%s\n' "$out" | grep -v '^make' >&2
+	echo "build: Rust is not available for the $cfg kernel (rustc $(rustc --version 2>/dev/null | cut -d' ' -f2)," \
+		"bindgen at $(command -v bindgen || echo '(none)'), LIBCLANG_PATH=${LIBCLANG_PATH:-(unset)});" \
+		"see the reason above, or run 'make setup'" >&2
+	exit 1
+fi
 if ! python3 "$KSRC/tools/testing/kunit/kunit.py" build \
 	--build_dir="$BUILD/$cfg" \
 	--kunitconfig="$kcfg/dma_common.config" \
@@ -28,6 +38,10 @@ if ! python3 "$KSRC/tools/testing/kunit/kunit.py" build \
 	--jobs="$(nproc)" >"$log" 2>&1; then
 	tail -40 "$log" >&2
 	echo "build: $cfg kernel FAILED to build; see build/logs/build-$cfg.log" >&2
+	exit 1
+fi
+if ! grep -qx 'CONFIG_RUST=y' "$BUILD/$cfg/.config"; then
+	echo "build: the $cfg kernel was configured without CONFIG_RUST; see build/logs/build-$cfg.log" >&2
 	exit 1
 fi
 echo "build: $cfg kernel ready in $(( $(date +%s) - start )) s"

@@ -19,6 +19,7 @@ extra=()
 runs=()
 
 bash "$top/scripts/setup.sh" || exit 1
+load_toolchain || exit 1
 bash "$top/scripts/overlay.sh" || exit 1
 mkdir -p "$logs"
 

@@ -9,6 +9,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cfg=${CONFIG:-rust}
 setups=${SETUPS:-plain swiotlb iommu}
 bash "$top/scripts/setup.sh" >/dev/null || exit 1
+load_toolchain || exit 1
 bash "$top/scripts/overlay.sh" || exit 1
 bash "$top/scripts/build.sh" "$cfg" || exit 1
 

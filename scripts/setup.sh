@@ -19,6 +19,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Where cargo installs bindgen-cli.
+cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
+export PATH="$cargo_bin:$PATH"
+
 # 2. rust-src for the machine's stable rustc.
 if [ ! -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
 	say "adding rust-src"
@@ -31,13 +35,18 @@ if ! bindgen --version 2>/dev/null | grep -q '0\.72\.1'; then
 	cargo install bindgen-cli --version 0.72.1 --locked -q
 fi
 
-# 4. libclang 18 from PyPI.
-if [ ! -d "$LIBCLANG_PATH" ]; then
+# 4. libclang 18 from PyPI. Its path is found here, after the install, and
+# never taken from the environment, which may predate it.
+pip_libclang() {
+	python3 -c 'import clang, os; print(os.path.join(os.path.dirname(clang.__file__), "native"))' 2>/dev/null
+}
+have=$(python3 -c 'import importlib.metadata as m; print(m.version("libclang"))' 2>/dev/null || true)
+if [ "$have" != 18.1.1 ] || [ ! -d "$(pip_libclang)" ]; then
 	say "installing libclang 18.1.1 from PyPI"
 	python3 -m pip install -q libclang==18.1.1
-	LIBCLANG_PATH=$(python3 -c 'import clang, os; print(os.path.join(os.path.dirname(clang.__file__), "native"))')
 fi
-[ -d "$LIBCLANG_PATH" ] || { say "libclang not found at $LIBCLANG_PATH"; exit 1; }
+libclang=$(pip_libclang) && [ -d "$libclang" ] ||
+	{ say "libclang 18.1.1 was installed but python3 cannot find its native library"; exit 1; }
 
 # 5. Debian's linux-source-7.2, download only, through a private apt configuration.
 if [ ! -f "$PRISTINE/Makefile" ]; then
@@ -67,5 +76,14 @@ EOS
 	rm -rf "$BUILD/dl/x"
 	mv "$PRISTINE.tmp" "$PRISTINE"
 fi
+
+# 6. What the other scripts read through load_toolchain (scripts/env.sh).
+cat >"$TOOLCHAIN_ENV.tmp" <<EOS
+# Written by scripts/setup.sh; read by load_toolchain in scripts/env.sh.
+export PATH="$cargo_bin:\$PATH"
+export LIBCLANG_PATH="\${LIBCLANG_PATH:-$libclang}"
+EOS
+mv "$TOOLCHAIN_ENV.tmp" "$TOOLCHAIN_ENV"
+
 say "kernel source: $(make -s -C "$PRISTINE" kernelversion) from $(cat "$PRISTINE/.debian-package")"
-say "toolchain: $(rustc --version), $(bindgen --version 2>&1 | head -1), libclang at $LIBCLANG_PATH"
+say "toolchain: $(rustc --version), $(bindgen --version 2>&1 | head -1), libclang at $libclang"
