@@ -16,13 +16,15 @@ esac
 kcfg=$KSRC/tools/testing/kunit/configs
 role=test
 [ "$cfg" = "${cfg%-bench}" ] || role=bench
+kernel_toolchain "$cfg"
+export LIBCLANG_PATH=$KLIBCLANG
 mkdir -p "$BUILD/$cfg" "$BUILD/logs"
 log=$BUILD/logs/build-$cfg.log
 start=$(date +%s)
 echo "build: $cfg kernel in build/$cfg (log: build/logs/build-$cfg.log)"
 # Without a working Rust toolchain Kconfig drops CONFIG_RUST without a word,
 # and kunit.py would only list the options it lost: ask the kernel first.
-if ! out=$(make -s -C "$KSRC" O="$BUILD/$cfg" rustavailable 2>&1); then
+if ! out=$(make -s -C "$KSRC" O="$BUILD/$cfg" "${KMAKE_OPTS[@]}" rustavailable 2>&1); then
 	printf '%s\n' "$out" | grep -v '^make' >&2
 	echo "build: Rust is not available for the $cfg kernel (rustc $(rustc --version 2>/dev/null | cut -d' ' -f2)," \
 		"bindgen at $(command -v bindgen || echo '(none)'), LIBCLANG_PATH=${LIBCLANG_PATH:-(unset)});" \
@@ -35,6 +37,7 @@ if ! python3 "$KSRC/tools/testing/kunit/kunit.py" build \
 	--kunitconfig="$kcfg/dma_${cfg%-bench}.config" \
 	--kunitconfig="$kcfg/dma_$role.config" \
 	--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_plain.py" \
+	${KMAKE_OPTS[@]:+--make_options "${KMAKE_OPTS[@]}"} \
 	--jobs="$(nproc)" >"$log" 2>&1; then
 	tail -40 "$log" >&2
 	echo "build: $cfg kernel FAILED to build; see build/logs/build-$cfg.log" >&2

@@ -73,7 +73,9 @@ for cfg in $configs; do
 		extra+=("--extra" "doc-examples:${dp:-0}:${df:-1}")
 		# `make rustdoc` must build, without warnings about the DMA API.
 		echo "check: make rustdoc (log: build/logs/rustdoc.log)"
-		if make -C "$KSRC" O="$BUILD/$cfg" ARCH=x86_64 -j"$(nproc)" rustdoc \
+		kernel_toolchain "$cfg"
+		if LIBCLANG_PATH=$KLIBCLANG make -C "$KSRC" O="$BUILD/$cfg" ARCH=x86_64 "${KMAKE_OPTS[@]}" \
+			-j"$(nproc)" rustdoc \
 			>"$logs/rustdoc.log" 2>&1 && ! grep -q -- '--> .*rust/kernel/dma/' "$logs/rustdoc.log"; then
 			extra+=("--extra" "rustdoc:1:0")
 		else

@@ -14,9 +14,10 @@ KSRC=$BUILD/linux
 TOOLCHAIN_ENV=$BUILD/toolchain.env
 export DMA_IMG_DIR=${DMA_IMG_DIR:-$BUILD/img}
 
-# load_toolchain: export PATH and LIBCLANG_PATH as setup.sh resolved them.
-# A LIBCLANG_PATH already in the environment is kept, so that it can be
-# overridden by hand; scripts/build.sh checks it before it builds.
+# load_toolchain: read what setup.sh resolved: PATH for bindgen, and the two
+# libclang directories, DMA_LIBCLANG_GCC (PyPI's libclang 18, for the kernels
+# built with gcc) and DMA_LIBCLANG_LLVM (Debian's libclang-19, matching the
+# clang-19 of the kernels built with LLVM).
 load_toolchain() {
 	if [ ! -f "$TOOLCHAIN_ENV" ]; then
 		echo "no toolchain environment ($TOOLCHAIN_ENV): run 'make setup' first" >&2
@@ -24,4 +25,17 @@ load_toolchain() {
 	fi
 	# shellcheck source=/dev/null
 	. "$TOOLCHAIN_ENV"
+}
+
+# kernel_toolchain CFG: sets KMAKE_OPTS, the make options of configuration CFG,
+# and KLIBCLANG, the libclang its bindgen uses. The test kernels ("c", "rust")
+# are built with LLVM, because Rust with KASAN needs clang as the C compiler;
+# the bench kernels with gcc, as x86 distributions build theirs. No script
+# exports LIBCLANG_PATH: one found in the environment was set by hand, and
+# wins (scripts/build.sh checks it before it builds).
+kernel_toolchain() {
+	case "$1" in
+	*-bench) KMAKE_OPTS=(); KLIBCLANG=${LIBCLANG_PATH:-$DMA_LIBCLANG_GCC} ;;
+	*) KMAKE_OPTS=(LLVM=-19); KLIBCLANG=${LIBCLANG_PATH:-$DMA_LIBCLANG_LLVM} ;;
+	esac
 }

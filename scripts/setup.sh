@@ -8,7 +8,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf 'setup: %s\n' "$*"; }
 
 # 1. Debian packages (bookworm).
-pkgs=(gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils patch rsync)
+# clang-19, lld-19, llvm-19 and libclang-19-dev build the test kernels (LLVM=-19,
+# for KASAN with Rust); gcc the bench kernels.
+pkgs=(gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils patch rsync
+      clang-19 lld-19 llvm-19 libclang-19-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -47,6 +50,9 @@ if [ "$have" != 18.1.1 ] || [ ! -d "$(pip_libclang)" ]; then
 fi
 libclang=$(pip_libclang) && [ -d "$libclang" ] ||
 	{ say "libclang 18.1.1 was installed but python3 cannot find its native library"; exit 1; }
+llvm_libclang=$(llvm-config-19 --libdir 2>/dev/null || echo /usr/lib/llvm-19/lib)
+ls "$llvm_libclang"/libclang*.so* >/dev/null 2>&1 ||
+	{ say "libclang-19-dev was installed but no libclang is in $llvm_libclang"; exit 1; }
 
 # 5. Debian's linux-source-7.2, download only, through a private apt configuration.
 if [ ! -f "$PRISTINE/Makefile" ]; then
@@ -81,9 +87,10 @@ fi
 cat >"$TOOLCHAIN_ENV.tmp" <<EOS
 # Written by scripts/setup.sh; read by load_toolchain in scripts/env.sh.
 export PATH="$cargo_bin:\$PATH"
-export LIBCLANG_PATH="\${LIBCLANG_PATH:-$libclang}"
+DMA_LIBCLANG_GCC="$libclang"
+DMA_LIBCLANG_LLVM="$llvm_libclang"
 EOS
 mv "$TOOLCHAIN_ENV.tmp" "$TOOLCHAIN_ENV"
 
 say "kernel source: $(make -s -C "$PRISTINE" kernelversion) from $(cat "$PRISTINE/.debian-package")"
-say "toolchain: $(rustc --version), $(bindgen --version 2>&1 | head -1), libclang at $libclang"
+say "toolchain: $(rustc --version), $(bindgen --version 2>&1 | head -1), libclang at $libclang (gcc kernels) and $llvm_libclang (LLVM kernels), $(clang-19 --version | head -1)"
