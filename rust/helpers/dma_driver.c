@@ -76,3 +76,21 @@ __rust_helper size_t rust_helper_dma_iova_size(struct dma_iova_state *state)
 {
 	return dma_iova_size(state);
 }
+
+__rust_helper void rust_helper_dma_set_seg_boundary(struct device *dev,
+						    unsigned long mask)
+{
+	dma_set_seg_boundary(dev, mask);
+}
+
+__rust_helper void rust_helper_dma_set_min_align_mask(struct device *dev,
+						      unsigned int min_align_mask)
+{
+	dma_set_min_align_mask(dev, min_align_mask);
+}
+
+__rust_helper bool rust_helper_dma_need_sync(struct device *dev,
+					     dma_addr_t dma_addr)
+{
+	return dma_need_sync(dev, dma_addr);
+}

@@ -15,7 +15,7 @@ use kernel::{
         limits,
         pool::Pool,
         streaming::{DmaRange, Mapping},
-        Coherent, CoherentBox, DmaAddress, DmaMask, FromDevice, ToDevice,
+        Coherent, CoherentBox, Device as _, DmaAddress, DmaMask, FromDevice, ToDevice,
     },
     io::Io,
     pci,
@@ -143,7 +143,7 @@ impl Edu<'_> {
     /// A DMA pool: one block to edu, edu into another block.
     fn pool(&self) -> Result {
         let pool = Pool::<[u8; 256]>::new(self.pdev.as_ref(), c"rust_dma_edu", 64, 0)?;
-        let (a, b) = (pool.alloc(GFP_KERNEL)?, pool.alloc(GFP_KERNEL)?);
+        let (mut a, b) = (pool.alloc(GFP_KERNEL)?, pool.alloc(GFP_KERNEL)?);
         let mut block = [0u8; 256];
         for (i, x) in block.iter_mut().enumerate() {
             *x = pattern(i, 3);
@@ -162,13 +162,13 @@ impl Edu<'_> {
             out.push(pattern(i, 4), GFP_KERNEL)?;
         }
         let out = IovaMapping::<_, ToDevice>::new(dev, out)?;
-        self.transfer_ranges(out.ranges(dev)?, XFER, false)?;
+        self.transfer_ranges(out.ranges(), XFER, false)?;
         let iova = out.uses_iova();
         drop(out.unmap());
 
         let back = KVec::from_elem(0u8, XFER, GFP_KERNEL | GFP_DMA)?;
         let back = IovaMapping::<_, FromDevice>::new(dev, back)?;
-        self.transfer_ranges(back.ranges(dev)?, XFER, true)?;
+        self.transfer_ranges(back.ranges(), XFER, true)?;
         let back = back.unmap();
         self.check("iova", back.into_iter(), 4)?;
         Ok(iova)
@@ -211,7 +211,9 @@ impl pci::Driver for EduSample {
         if bar.read32(REG_ID) >> 16 != 0x0100 {
             return Err(ENODEV);
         }
-        limits::set_mask_and_coherent(pdev.as_ref(), DmaMask::new::<28>())?;
+        // SAFETY: Probe has made no DMA allocation or mapping for the device yet, and nothing
+        // else can: the driver has handed the device to no other thread.
+        unsafe { pdev.dma_set_mask_and_coherent(DmaMask::new::<28>())? };
 
         let edu = Edu { pdev, bar: &bar };
         edu.coherent()?;

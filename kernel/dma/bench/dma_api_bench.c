@@ -40,6 +40,8 @@
 #define BENCH_SG_ORDER	8	/* 2 * BENCH_MAX_SG pages */
 #define BENCH_COHERENT	64	/* buffers held at once */
 #define BENCH_OUT_SIZE	SZ_8K
+#define BENCH_RING	256	/* slots of a receive ring */
+#define BENCH_SLOT	2048	/* bytes per slot */
 
 struct bench_ctx {
 	struct device *dev;
@@ -50,6 +52,8 @@ struct bench_ctx {
 	int nents;
 	dma_addr_t addr;
 	enum dma_data_direction dir;
+	void **slot;
+	dma_addr_t *slot_addr;
 #ifdef CONFIG_RUST
 	struct rust_dma_bench *rust;
 #endif
@@ -93,6 +97,37 @@ static int op_bounce(struct bench_ctx *ctx)
 }
 
 /*
+ * What a NIC driver does with its receive ring, in atomic context: map
+ * every slot for the device, then sync each for the CPU and unmap it. One
+ * call covers BENCH_RING slots.
+ */
+static DEFINE_SPINLOCK(ring_lock);
+
+static int op_ring(struct bench_ctx *ctx)
+{
+	unsigned long flags;
+	int i, n, ret = 0;
+
+	spin_lock_irqsave(&ring_lock, flags);
+	for (n = 0; n < BENCH_RING; n++) {
+		ctx->slot_addr[n] = dma_map_single(ctx->dev, ctx->slot[n],
+						   BENCH_SLOT, DMA_FROM_DEVICE);
+		if (dma_mapping_error(ctx->dev, ctx->slot_addr[n])) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		dma_sync_single_for_cpu(ctx->dev, ctx->slot_addr[i], BENCH_SLOT,
+					DMA_FROM_DEVICE);
+		dma_unmap_single(ctx->dev, ctx->slot_addr[i], BENCH_SLOT,
+				 DMA_FROM_DEVICE);
+	}
+	spin_unlock_irqrestore(&ring_lock, flags);
+	return ret;
+}
+
+/*
  * BENCH_COHERENT allocations, then their frees: the cost of one pair is an
  * average over several places in the page allocator, so that it depends
  * less on where the allocator's free pages lie after boot.
@@ -120,6 +155,18 @@ static int op_pool(struct bench_ctx *ctx)
 {
 	dma_addr_t addr;
 	void *cpu = dma_pool_alloc(ctx->pool, GFP_KERNEL, &addr);
+
+	if (!cpu)
+		return -ENOMEM;
+	dma_pool_free(ctx->pool, cpu, addr);
+	return 0;
+}
+
+/* A zeroed block: what the safe Rust API's Pool::alloc() hands out. */
+static int op_pool_zalloc(struct bench_ctx *ctx)
+{
+	dma_addr_t addr;
+	void *cpu = dma_pool_zalloc(ctx->pool, GFP_KERNEL, &addr);
 
 	if (!cpu)
 		return -ENOMEM;
@@ -205,6 +252,27 @@ static void bench_on_mapping(struct bench_out *out, struct bench_ctx *ctx,
 	dma_unmap_single(ctx->dev, ctx->addr, size, dir);
 }
 
+static void bench_ring(struct bench_out *out, struct bench_ctx *ctx)
+{
+	int i;
+
+	ctx->slot = kcalloc(BENCH_RING, sizeof(*ctx->slot), GFP_KERNEL);
+	ctx->slot_addr = kcalloc(BENCH_RING, sizeof(*ctx->slot_addr), GFP_KERNEL);
+	for (i = 0; ctx->slot && ctx->slot_addr && i < BENCH_RING; i++) {
+		ctx->slot[i] = kmalloc(BENCH_SLOT, GFP_KERNEL);
+		if (!ctx->slot[i])
+			break;
+	}
+	if (i == BENCH_RING)
+		bench_report(out, ctx, "ring_256", op_ring, BENCH_RING);
+	else
+		bench_fail(out, "ring_256", -ENOMEM);
+	while (ctx->slot && i--)
+		kfree(ctx->slot[i]);
+	kfree(ctx->slot);
+	kfree(ctx->slot_addr);
+}
+
 static void bench_streaming(struct bench_out *out, struct bench_ctx *ctx)
 {
 	static const size_t sizes[] = { SZ_4K, SZ_64K };
@@ -221,6 +289,7 @@ static void bench_streaming(struct bench_out *out, struct bench_ctx *ctx)
 	/* A streaming sync copies the whole buffer when it bounces. */
 	bench_on_mapping(out, ctx, "bounce_64k", SZ_64K, DMA_TO_DEVICE,
 			 op_bounce);
+	bench_ring(out, ctx);
 }
 
 /*
@@ -279,6 +348,8 @@ static void bench_alloc(struct bench_out *out, struct bench_ctx *ctx)
 		}
 		snprintf(name, sizeof(name), "pool_%zu", pool[i]);
 		bench_report(out, ctx, name, op_pool, 1);
+		if (pool[i] == 64)
+			bench_report(out, ctx, "pool_zalloc_64", op_pool_zalloc, 1);
 		dma_pool_destroy(ctx->pool);
 	}
 }
@@ -299,9 +370,20 @@ static int op_rust_pool(struct bench_ctx *ctx)
 	return rust_dma_bench_pool(ctx->rust);
 }
 
+static int op_rust_ring(struct bench_ctx *ctx)
+{
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&ring_lock, flags);
+	ret = rust_dma_bench_ring(ctx->rust);
+	spin_unlock_irqrestore(&ring_lock, flags);
+	return ret;
+}
+
 /*
- * The same operations as map_single_4k, sync_4k and pool_64, through the
- * safe Rust API. It needs a bound device (pci-testdev is bound by the
+ * The same operations as map_single_4k, sync_4k, pool_64 and ring_256,
+ * through the safe Rust API. It needs a bound device (pci-testdev is bound by the
  * rust_dma sample), which the device lock keeps bound.
  */
 static void bench_rust_api(struct bench_out *out, struct bench_ctx *ctx)
@@ -319,6 +401,7 @@ static void bench_rust_api(struct bench_out *out, struct bench_ctx *ctx)
 	bench_report(out, ctx, "rustapi_map_single_4k", op_rust_map, 1);
 	bench_report(out, ctx, "rustapi_sync_4k", op_rust_sync, 1);
 	bench_report(out, ctx, "rustapi_pool_64", op_rust_pool, 1);
+	bench_report(out, ctx, "rustapi_ring_256", op_rust_ring, BENCH_RING);
 	rust_dma_bench_free(ctx->rust);
 unlock:
 	device_unlock(ctx->dev);

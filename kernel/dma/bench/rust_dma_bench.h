@@ -15,5 +15,6 @@ void rust_dma_bench_free(struct rust_dma_bench *state);
 int rust_dma_bench_map(struct rust_dma_bench *state);
 int rust_dma_bench_sync(struct rust_dma_bench *state);
 int rust_dma_bench_pool(struct rust_dma_bench *state);
+int rust_dma_bench_ring(struct rust_dma_bench *state);
 
 #endif

@@ -6,7 +6,9 @@
 //! same device and in the same run, so that the table of `make bench` shows what the safe API
 //! adds. The C side holds the device lock of a bound device while it calls them.
 
-use super::{owner::DeviceOwned, pool::Pool, streaming::Mapping, Bidirectional, ToDevice};
+use super::{
+    owner::DeviceOwned, pool::Pool, streaming::Mapping, Bidirectional, FromDevice, ToDevice,
+};
 use crate::{
     bindings,
     device::{Bound, Device},
@@ -14,20 +16,23 @@ use crate::{
 };
 
 /// What the operations keep between calls.
+///
+/// The device is borrowed as `'static`, which is true for the life of the state: the C caller
+/// keeps the device bound until [`rust_dma_bench_free`] drops the state, mappings and pool
+/// first.
 pub struct BenchState {
-    dev: *mut bindings::device,
+    held: Option<DeviceOwned<Mapping<'static, KVec<u8>, Bidirectional>>>,
+    ring: KVec<DeviceOwned<Mapping<'static, Slot, FromDevice>>>,
+    slots: KVec<Slot>,
+    pool: Pool<'static, [u8; 64]>,
     buf: Option<KVec<u8>>,
-    held: Option<DeviceOwned<Mapping<KVec<u8>, Bidirectional>>>,
-    pool: Pool<[u8; 64]>,
+    dev: &'static Device<Bound>,
 }
 
-impl BenchState {
-    fn dev(&self) -> &Device<Bound> {
-        // SAFETY: `rust_dma_bench_new`'s caller keeps the device bound, under its lock, for the
-        // life of the state.
-        unsafe { Device::<crate::device::Normal>::from_raw(self.dev).as_bound() }
-    }
-}
+/// Slots of the receive ring, as in `ring_256` of the C benchmark.
+const RING: usize = 256;
+/// One slot's buffer.
+type Slot = KBox<[u8; 2048]>;
 
 /// Creates the state for `dev`, with a 4 KiB buffer, a 4 KiB bidirectional mapping and a pool
 /// of 64-byte blocks; NULL on failure.
@@ -38,15 +43,23 @@ impl BenchState {
 /// until [`rust_dma_bench_free`] has run.
 #[no_mangle]
 pub unsafe extern "C" fn rust_dma_bench_new(dev: *mut bindings::device) -> *mut BenchState {
-    // SAFETY: By the safety requirement `dev` is a bound device.
-    let bound = unsafe { Device::<crate::device::Normal>::from_raw(dev).as_bound() };
+    // SAFETY: By the safety requirement `dev` is a bound device, and stays bound until the
+    // state, which holds every borrow of it, is dropped.
+    let bound: &'static Device<Bound> =
+        unsafe { Device::<crate::device::Normal>::from_raw(dev).as_bound() };
     let make = || -> Result<KBox<BenchState>> {
         let held = KVec::from_elem(0u8, 4096, GFP_KERNEL)?;
+        let mut slots = KVec::with_capacity(RING, GFP_KERNEL)?;
+        for _ in 0..RING {
+            slots.push(KBox::new([0u8; 2048], GFP_KERNEL)?, GFP_KERNEL)?;
+        }
         let state = BenchState {
-            dev,
-            buf: Some(KVec::from_elem(0u8, 4096, GFP_KERNEL)?),
             held: Some(Mapping::new(bound, held)?),
+            ring: KVec::with_capacity(RING, GFP_KERNEL)?,
+            slots,
             pool: Pool::new(bound, c"dma_api_bench_rust", 64, 0)?,
+            buf: Some(KVec::from_elem(0u8, 4096, GFP_KERNEL)?),
+            dev: bound,
         };
         Ok(KBox::new(state, GFP_KERNEL)?)
     };
@@ -77,7 +90,7 @@ pub unsafe extern "C" fn rust_dma_bench_map(state: *mut BenchState) -> c_int {
     let Some(buf) = state.buf.take() else {
         return EINVAL.to_errno();
     };
-    match Mapping::<_, ToDevice>::new(state.dev(), buf) {
+    match Mapping::<_, ToDevice>::new(state.dev, buf) {
         Ok(m) => {
             state.buf = Some(m.unmap());
             0
@@ -120,4 +133,31 @@ pub unsafe extern "C" fn rust_dma_bench_pool(state: *mut BenchState) -> c_int {
         }
         Err(e) => e.to_errno(),
     }
+}
+
+/// The receive ring: maps every slot for the device, then syncs each for the CPU and unmaps it.
+/// The C caller holds a spinlock: nothing here sleeps, and the vectors have room for every slot,
+/// so pushing allocates nothing.
+///
+/// # Safety
+///
+/// As for [`rust_dma_bench_map`].
+#[no_mangle]
+pub unsafe extern "C" fn rust_dma_bench_ring(state: *mut BenchState) -> c_int {
+    // SAFETY: By the safety requirement `state` is valid and not shared.
+    let state = unsafe { &mut *state };
+    let mut ring = || -> Result {
+        while let Some(slot) = state.slots.pop() {
+            state
+                .ring
+                .push(Mapping::new(state.dev, slot)?, GFP_ATOMIC)?;
+        }
+        while let Some(mapped) = state.ring.pop() {
+            state
+                .slots
+                .push(mapped.sync_for_cpu().unmap(), GFP_ATOMIC)?;
+        }
+        Ok(())
+    };
+    ring().map_or_else(|e| e.to_errno(), |()| 0)
 }

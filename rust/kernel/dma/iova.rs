@@ -8,8 +8,8 @@
 //! [`VVec`] spread over many pages. Without an IOMMU (or with one that cannot), it maps the
 //! buffer like [`Mapping`] does instead, one range per chunk.
 //!
-//! Every error path frees what it took. The mapping is destroyed when dropped, or when the device
-//! is unbound.
+//! Every error path frees what it took. Like a [`Mapping`], an [`IovaMapping`] borrows the bound
+//! device and is destroyed when dropped, before the buffer is freed.
 //!
 //! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
 //!
@@ -23,7 +23,7 @@
 //! fn receive(dev: &Device<Bound>) -> Result<VVec<u8>> {
 //!     let buf = VVec::from_elem(0u8, 3 * kernel::page::PAGE_SIZE, GFP_KERNEL)?;
 //!     let mapped = IovaMapping::<_, FromDevice>::new(dev, buf)?;
-//!     for _r in mapped.ranges(dev)? {
+//!     for _r in mapped.ranges() {
 //!         // Program the device with `_r.addr` and `_r.len`.
 //!     }
 //!     Ok(mapped.unmap())
@@ -52,13 +52,21 @@ pub(crate) fn state_size(state: &bindings::dma_iova_state) -> usize {
 
 /// Without `CONFIG_IOMMU_DMA` there is no IOVA range to link into.
 #[cfg(not(CONFIG_IOMMU_DMA))]
-fn link<B: MapSource>(_: &Device<Bound>, _: &B, _: DataDirection) -> Result<Option<Handle>> {
+fn link<'a, B: MapSource>(
+    _: &'a Device<Bound>,
+    _: &B,
+    _: DataDirection,
+) -> Result<Option<Handle<'a>>> {
     Ok(None)
 }
 
 /// Links all of `src` into a new IOVA range of `dev`. `Ok(None)` when `dev` cannot use one.
 #[cfg(CONFIG_IOMMU_DMA)]
-fn link<B: MapSource>(dev: &Device<Bound>, src: &B, dir: DataDirection) -> Result<Option<Handle>> {
+fn link<'a, B: MapSource>(
+    dev: &'a Device<Bound>,
+    src: &B,
+    dir: DataDirection,
+) -> Result<Option<Handle<'a>>> {
     let size = src.size();
     if size == 0 {
         return Err(EINVAL);
@@ -109,23 +117,23 @@ fn link<B: MapSource>(dev: &Device<Bound>, src: &B, dir: DataDirection) -> Resul
 /// where no IOVA range is available.
 ///
 /// The device owns the buffer until [`IovaMapping::unmap`] returns it.
-pub struct IovaMapping<B: MapSource, D: Direction> {
-    inner: Mapping<B, D>,
+pub struct IovaMapping<'a, B: MapSource, D: Direction> {
+    inner: Mapping<'a, B, D>,
     iova: bool,
 }
 
-impl<B: MapSource, D: Direction> IovaMapping<B, D> {
+impl<'a, B: MapSource, D: Direction> IovaMapping<'a, B, D> {
     /// Maps `buf` for `dev`, through one IOVA range if the device's IOMMU offers one.
     ///
     /// Returns `EINVAL` for an empty buffer, and the error of the C API when linking or mapping
     /// fails.
-    pub fn new(dev: &Device<Bound>, buf: B) -> Result<Self> {
+    pub fn new(dev: &'a Device<Bound>, buf: B) -> Result<Self> {
         let (handle, iova) = match link(dev, &buf, D::DIRECTION)? {
             Some(handle) => (handle, true),
             None => (Handle::map_pieces(dev, &buf, D::DIRECTION)?, false),
         };
         Ok(Self {
-            inner: Mapping::from_handle(dev, buf, handle)?,
+            inner: Mapping::from_handle(buf, handle),
             iova,
         })
     }
@@ -142,11 +150,8 @@ impl<B: MapSource, D: Direction> IovaMapping<B, D> {
 
     /// The mapped ranges, in order: one through an IOVA range, one per physically contiguous
     /// chunk otherwise.
-    ///
-    /// `dev` must be the device the buffer is mapped for; it proves that the device is still
-    /// bound, hence the ranges still mapped. Returns `EINVAL` for another device.
-    pub fn ranges<'a>(&'a self, dev: &'a Device<Bound>) -> Result<&'a [DmaRange]> {
-        self.inner.ranges(dev)
+    pub fn ranges(&self) -> &[DmaRange] {
+        self.inner.ranges()
     }
 
     /// Unmaps the buffer and returns it to the CPU.

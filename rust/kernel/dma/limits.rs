@@ -15,11 +15,9 @@
 //! }
 //! ```
 
-use super::DmaMask;
 use crate::{
     bindings,
     device::{Bound, Core, Device},
-    error::to_result,
     prelude::*,
 };
 
@@ -51,18 +49,42 @@ pub fn addressing_limited(dev: &Device<Bound>) -> bool {
     unsafe { bindings::dma_addressing_limited(dev.as_raw()) }
 }
 
-/// Sets the streaming and coherent DMA masks of a device that is being probed.
+/// Sets the largest distance between two addresses of one DMA segment that the device cannot
+/// cross: segments do not span a multiple of `mask + 1` (`dma_set_seg_boundary()`).
 ///
-/// This is [`dma::Device::dma_set_mask_and_coherent`](super::Device::dma_set_mask_and_coherent)
-/// for the probe callback, where it is safe: the device lock is held, the driver has made no
-/// DMA objects visible to other threads yet, and a mask is one aligned word, read by the DMA core
-/// without locks everywhere. A mapping made at the same moment on another thread could only be
-/// given an address for the old mask, which is what the device's registers decide to do with it,
-/// not a matter of the CPU's memory safety.
+/// The masks themselves are set with [`dma::Device`](super::Device)'s methods.
 ///
-/// Returns `EIO` if the platform cannot support the mask, as `dma_set_mask_and_coherent()`
-/// does.
-pub fn set_mask_and_coherent(dev: &Device<Core<'_>>, mask: DmaMask) -> Result {
-    // SAFETY: `dev` is a valid device in its probe or remove callback.
-    to_result(unsafe { bindings::dma_set_mask_and_coherent(dev.as_raw(), mask.value()) })
+/// # Safety
+///
+/// As for [`dma::Device::dma_set_mask`](super::Device::dma_set_mask): no DMA allocation or
+/// mapping for `dev` may run concurrently, since they read the parameter without locks.
+pub unsafe fn set_seg_boundary(dev: &Device<Core<'_>>, mask: u64) {
+    // SAFETY: `dev` is a valid device; the caller rules out concurrent DMA calls.
+    unsafe { bindings::dma_set_seg_boundary(dev.as_raw(), mask as c_ulong) }
+}
+
+/// Sets the address bits that a bounce buffer must keep from the original buffer
+/// (`dma_set_min_align_mask()`), for devices that derive offsets from the low address bits.
+///
+/// # Safety
+///
+/// As for [`set_seg_boundary`].
+pub unsafe fn set_min_align_mask(dev: &Device<Core<'_>>, mask: u32) {
+    // SAFETY: `dev` is a valid device; the caller rules out concurrent DMA calls.
+    unsafe { bindings::dma_set_min_align_mask(dev.as_raw(), mask) }
+}
+
+/// Whether syncing the mapping at `addr` does anything (`dma_need_sync()`): `false` for a
+/// coherent device whose mapping does not bounce. A driver that batches work per sync may skip
+/// it then; the ownership hand-overs of [`owner`](super::owner) stay correct either way.
+pub fn need_sync(dev: &Device<Bound>, addr: super::DmaAddress) -> bool {
+    // SAFETY: `dev` is a valid device; `addr` is only looked up, never dereferenced.
+    unsafe { bindings::dma_need_sync(dev.as_raw(), addr) }
+}
+
+/// Whether unmapping does anything for the device (`dma_need_unmap()`): `false` where a
+/// mapping holds no resource and needs no sync, so that a driver need not keep the address.
+pub fn need_unmap(dev: &Device<Bound>) -> bool {
+    // SAFETY: `dev` is a valid device.
+    unsafe { bindings::dma_need_unmap(dev.as_raw()) }
 }

@@ -46,6 +46,31 @@ use crate::{
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
+/// Flags the driver may not choose: the DMA API picks the zone from the device's mask, and
+/// `dma_alloc_pages()` warns about these rather than failing cleanly.
+const REFUSED_FLAGS: bindings::gfp_t =
+    bindings::__GFP_DMA | bindings::__GFP_DMA32 | bindings::__GFP_HIGHMEM | bindings::__GFP_COMP;
+
+/// Checks an allocation's size and flags: `EINVAL` for a zero size, one the vmap range
+/// functions cannot take (2 GiB and more), or a zone or compound flag.
+fn check_request(size: usize, flags: Flags) -> Result {
+    if size == 0 || c_int::try_from(size).is_err() || flags.as_raw() & REFUSED_FLAGS != 0 {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// Zeroes `size` bytes at `cpu`: not every backend hands out zeroed pages (the IOMMU path does
+/// not), and the CPU view is a `&[u8]`.
+///
+/// # Safety
+///
+/// `cpu` must be valid for writes of `size` bytes that nothing else accesses.
+unsafe fn zero(cpu: NonNull<u8>, size: usize) {
+    // SAFETY: Guaranteed by the caller.
+    unsafe { core::ptr::write_bytes(cpu.as_ptr(), 0, size) };
+}
+
 /// Pages from `dma_alloc_pages()` for direction `D`, freed with `dma_free_pages()`.
 ///
 /// # Invariants
@@ -68,14 +93,13 @@ unsafe impl<D: Direction> Send for NonCoherent<D> {}
 unsafe impl<D: Direction> Sync for NonCoherent<D> {}
 
 impl<D: Direction> NonCoherent<D> {
-    /// Allocates `size` bytes (rounded up to whole pages by the DMA API) for `dev`.
+    /// Allocates `size` bytes (rounded up to whole pages by the DMA API) for `dev`, zeroed.
     ///
-    /// Returns `EINVAL` for a zero size and `ENOMEM` when no memory the device can reach is
-    /// free.
+    /// Returns `EINVAL` for a zero size, a size of 2 GiB or more, or a zone flag in `flags`
+    /// (`GFP_DMA` and the like: the DMA API chooses the zone), and `ENOMEM` when no memory the
+    /// device can reach is free.
     pub fn alloc(dev: &Device<Bound>, size: usize, flags: Flags) -> Result<CpuOwned<Self>> {
-        if size == 0 {
-            return Err(EINVAL);
-        }
+        check_request(size, flags)?;
         let mut dma = 0;
         // SAFETY: `dev` is a bound device.
         let page = unsafe {
@@ -104,6 +128,8 @@ impl<D: Direction> NonCoherent<D> {
             };
             return Err(ENOMEM);
         };
+        // SAFETY: `cpu` maps the `size` bytes just allocated, which nothing else uses yet.
+        unsafe { zero(cpu, size) };
         let this = Self {
             dev: dev.into(),
             page,
@@ -196,14 +222,13 @@ unsafe impl<D: Direction> Send for NonContiguous<D> {}
 unsafe impl<D: Direction> Sync for NonContiguous<D> {}
 
 impl<D: Direction> NonContiguous<D> {
-    /// Allocates `size` bytes for `dev` that the device sees at contiguous DMA addresses.
+    /// Allocates `size` bytes for `dev` that the device sees at contiguous DMA addresses,
+    /// zeroed.
     ///
-    /// Returns `EINVAL` for a zero size and `ENOMEM` when the allocation or the CPU mapping
-    /// fails.
+    /// Returns `EINVAL` as [`NonCoherent::alloc`] does, and `ENOMEM` when the allocation or the
+    /// CPU mapping fails.
     pub fn alloc(dev: &Device<Bound>, size: usize, flags: Flags) -> Result<CpuOwned<Self>> {
-        if size == 0 {
-            return Err(EINVAL);
-        }
+        check_request(size, flags)?;
         let dir = D::DIRECTION.into();
         // SAFETY: `dev` is a bound device.
         let sgt = unsafe {
@@ -217,6 +242,8 @@ impl<D: Direction> NonContiguous<D> {
             unsafe { bindings::dma_free_noncontiguous(dev.as_raw(), size, sgt.as_ptr(), dir) };
             return Err(ENOMEM);
         };
+        // SAFETY: `cpu` maps the `size` bytes just allocated, which nothing else uses yet.
+        unsafe { zero(cpu, size) };
         let this = Self {
             dev: dev.into(),
             sgt,
@@ -266,6 +293,7 @@ impl<D: Direction> Region for NonContiguous<D> {
 
     unsafe fn sync(&self, to_device: bool) {
         let (dev, sgt, dir) = (self.dev.as_raw(), self.sgt.as_ptr(), D::DIRECTION.into());
+        // `alloc` refused sizes that do not fit.
         let (cpu, len) = (self.cpu.as_ptr().cast(), self.size as c_int);
         // SAFETY: By the type invariant `sgt` is mapped for `dev` and `cpu` maps it for the CPU.
         unsafe {

@@ -24,7 +24,7 @@
 //! use kernel::dma::{owner::DeviceOwned, streaming::Mapping, FromDevice};
 //! use kernel::prelude::*;
 //!
-//! fn peek(m: &DeviceOwned<Mapping<KVec<u8>, FromDevice>>) -> u8 {
+//! fn peek(m: &DeviceOwned<Mapping<'_, KVec<u8>, FromDevice>>) -> u8 {
 //!     m[0]
 //! }
 //! ```
@@ -35,7 +35,7 @@
 //! use kernel::dma::{owner::CpuOwned, streaming::Mapping, FromDevice};
 //! use kernel::prelude::*;
 //!
-//! fn poke(m: &mut CpuOwned<Mapping<KVec<u8>, FromDevice>>) {
+//! fn poke(m: &mut CpuOwned<Mapping<'_, KVec<u8>, FromDevice>>) {
 //!     m[0] = 1;
 //! }
 //! ```
@@ -46,7 +46,7 @@
 //! use kernel::dma::{owner::DeviceOwned, streaming::Mapping, FromDevice};
 //! use kernel::prelude::*;
 //!
-//! fn first(m: DeviceOwned<Mapping<KVec<u8>, FromDevice>>) -> u8 {
+//! fn first(m: DeviceOwned<Mapping<'_, KVec<u8>, FromDevice>>) -> u8 {
 //!     let cpu = m.sync_for_cpu();
 //!     cpu[0]
 //! }

@@ -2,10 +2,14 @@
 
 //! DMA pools: many small blocks of coherent memory of one type.
 //!
-//! A [`Pool<T>`] hands out [`PoolBlock<T>`]s, each `size_of::<T>()` bytes of coherent memory with
-//! its DMA address. A block is freed when dropped. The pool is set up with `dma_pool_create()`
-//! and belongs to the bound device through a [`Devres`]: once the device is unbound, the pool
-//! allocates nothing more, and `dma_pool_destroy()` runs as soon as its last block is gone.
+//! A [`Pool<T>`] hands out [`PoolBlock<T>`]s, each `size_of::<T>()` bytes of zeroed coherent
+//! memory with its DMA address. A block is freed when dropped.
+//!
+//! The pool is set up with `dma_pool_create()` and borrows the bound device, so it cannot
+//! outlive the driver's binding; `dma_pool_destroy()` runs when it is dropped. Each block
+//! borrows the pool, so no block outlives it, and dropping a block only frees it
+//! (`dma_pool_free()`), which is allowed in any context. Allocating with `GFP_ATOMIC` works in
+//! atomic context, as `dma_pool_alloc()` does.
 //!
 //! The device may read and write a block at any time, so the CPU reads and writes it as a whole
 //! value with volatile accesses, never through a reference.
@@ -21,11 +25,26 @@
 //!
 //! fn descriptors(dev: &Device<Bound>) -> Result {
 //!     let pool = Pool::<[u32; 4]>::new(dev, c"descriptors", 16, 0)?;
-//!     let desc = pool.alloc(GFP_KERNEL)?;
+//!     let mut desc = pool.alloc(GFP_KERNEL)?;
 //!     desc.write([1, 2, 3, 4]);
 //!     let _addr = desc.dma_handle(); // Give it to the device.
 //!     assert_eq!(desc.read()[2], 3);
 //!     Ok(())
+//! }
+//! ```
+//!
+//! A block does not outlive its pool:
+//!
+//! ```compile_fail,E0505
+//! use kernel::device::{Bound, Device};
+//! use kernel::dma::pool::Pool;
+//! use kernel::prelude::*;
+//!
+//! fn dangling(dev: &Device<Bound>) -> Result<u64> {
+//!     let pool = Pool::<u64>::new(dev, c"descriptors", 8, 0)?;
+//!     let block = pool.alloc(GFP_KERNEL)?;
+//!     drop(pool);
+//!     Ok(block.read())
 //! }
 //! ```
 
@@ -34,49 +53,34 @@ use crate::{
     alloc::{flags::__GFP_ZERO, Flags},
     bindings,
     device::{Bound, Device},
-    devres::Devres,
     prelude::*,
-    sync::{aref::ARef, Arc},
     transmute::{AsBytes, FromBytes},
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
-/// A `struct dma_pool`, destroyed when the last reference goes.
+/// A pool of coherent DMA blocks of type `T` for a device bound for `'a`.
 ///
 /// # Invariants
 ///
-/// `pool` is a live pool of `dev`, and every block allocated from it holds a reference to
-/// `self`.
-struct RawPool {
+/// `pool` is a live pool of `dev`, destroyed only when `self` is dropped.
+pub struct Pool<'a, T: AsBytes + FromBytes> {
     pool: NonNull<bindings::dma_pool>,
-    _dev: ARef<Device>,
-}
-
-// SAFETY: The dma_pool API locks internally; a pool may be used and destroyed from any thread.
-unsafe impl Send for RawPool {}
-// SAFETY: As above.
-unsafe impl Sync for RawPool {}
-
-impl Drop for RawPool {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant no block is left: each holds a reference.
-        unsafe { bindings::dma_pool_destroy(self.pool.as_ptr()) };
-    }
-}
-
-/// A pool of coherent DMA blocks of type `T`.
-pub struct Pool<T: AsBytes + FromBytes> {
-    raw: Devres<Arc<RawPool>>,
+    _dev: PhantomData<&'a Device<Bound>>,
     _type: PhantomData<T>,
 }
 
-impl<T: AsBytes + FromBytes> Pool<T> {
+// SAFETY: The dma_pool API locks internally; a pool may be used and destroyed from any thread.
+unsafe impl<T: AsBytes + FromBytes> Send for Pool<'_, T> {}
+// SAFETY: As above: `&Pool` only allocates, which `dma_pool_alloc()` allows concurrently.
+unsafe impl<T: AsBytes + FromBytes> Sync for Pool<'_, T> {}
+
+impl<'a, T: AsBytes + FromBytes> Pool<'a, T> {
     /// Creates a pool of blocks of `size_of::<T>()` bytes for `dev`.
     ///
     /// Blocks are aligned to `align` (at least `T`'s alignment; a power of two) and, if
     /// `boundary` is not zero, do not cross a multiple of `boundary` (a power of two, at least
     /// the block size). Returns `EINVAL` when these do not hold, as `dma_pool_create()` does.
-    pub fn new(dev: &Device<Bound>, name: &CStr, align: usize, boundary: usize) -> Result<Self> {
+    pub fn new(dev: &'a Device<Bound>, name: &CStr, align: usize, boundary: usize) -> Result<Self> {
         const { assert!(core::mem::size_of::<T>() > 0, "a pool of zero-sized blocks") };
         let align = align.max(core::mem::align_of::<T>());
         if !align.is_power_of_two() {
@@ -92,33 +96,40 @@ impl<T: AsBytes + FromBytes> Pool<T> {
                 boundary,
             )
         };
-        let raw = Arc::new(
-            RawPool {
-                pool: NonNull::new(pool).ok_or(EINVAL)?,
-                _dev: dev.into(),
-            },
-            GFP_KERNEL,
-        )?;
+        // INVARIANT: a pool just created, destroyed by `Drop` only.
         Ok(Self {
-            raw: Devres::new(dev, raw)?,
+            pool: NonNull::new(pool).ok_or(EINVAL)?,
+            _dev: PhantomData,
             _type: PhantomData,
         })
     }
 
     /// Allocates a zeroed block.
     ///
-    /// Returns `ENXIO` once the device is unbound and `ENOMEM` when the pool cannot grow.
-    pub fn alloc(&self, flags: Flags) -> Result<PoolBlock<T>> {
-        // Take a reference out of the RCU section: allocating may sleep.
-        let raw = self.raw.try_access_with(|raw| raw.clone()).ok_or(ENXIO)?;
+    /// Returns `ENOMEM` when the pool cannot grow. With `GFP_ATOMIC` it does not sleep.
+    #[inline]
+    pub fn alloc(&self, flags: Flags) -> Result<PoolBlock<'_, T>> {
         let mut dma = 0;
-        // SAFETY: `raw.pool` is a live pool.
+        // SAFETY: By the type invariant `pool` is a live pool.
         let cpu = unsafe {
-            bindings::dma_pool_alloc(raw.pool.as_ptr(), (flags | __GFP_ZERO).as_raw(), &mut dma)
+            bindings::dma_pool_alloc(self.pool.as_ptr(), (flags | __GFP_ZERO).as_raw(), &mut dma)
         };
         let cpu = NonNull::new(cpu.cast::<T>()).ok_or(ENOMEM)?;
-        // INVARIANT: the block came from `raw`, which it keeps.
-        Ok(PoolBlock { raw, cpu, dma })
+        // INVARIANT: the block came from `self.pool`, which the borrow keeps alive.
+        Ok(PoolBlock {
+            pool: self.pool,
+            cpu,
+            dma,
+            _pool: PhantomData,
+        })
+    }
+}
+
+impl<T: AsBytes + FromBytes> Drop for Pool<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `pool` is live; every block borrows `self`, so none is
+        // left.
+        unsafe { bindings::dma_pool_destroy(self.pool.as_ptr()) };
     }
 }
 
@@ -126,45 +137,49 @@ impl<T: AsBytes + FromBytes> Pool<T> {
 ///
 /// # Invariants
 ///
-/// `cpu` is a block of `raw`, with DMA address `dma`, aligned for `T` and `size_of::<T>()`
-/// bytes long.
-pub struct PoolBlock<T: AsBytes + FromBytes> {
-    raw: Arc<RawPool>,
+/// `cpu` is a block of `pool`, with DMA address `dma`, aligned for `T` and `size_of::<T>()`
+/// bytes long; `pool` lives as long as `'p`.
+pub struct PoolBlock<'p, T: AsBytes + FromBytes> {
+    pool: NonNull<bindings::dma_pool>,
     cpu: NonNull<T>,
     dma: DmaAddress,
+    _pool: PhantomData<&'p Pool<'p, T>>,
 }
 
-// SAFETY: A block is plain memory and a pool reference; `T` is plain data.
-unsafe impl<T: AsBytes + FromBytes + Send> Send for PoolBlock<T> {}
-// SAFETY: `&PoolBlock` only reads and writes whole values with volatile accesses.
-unsafe impl<T: AsBytes + FromBytes + Sync> Sync for PoolBlock<T> {}
+// SAFETY: A block is plain memory of a pool that may be used from any thread; `T` is plain data.
+unsafe impl<T: AsBytes + FromBytes + Send> Send for PoolBlock<'_, T> {}
+// SAFETY: `&PoolBlock` only reads whole values with volatile accesses; writing needs `&mut`.
+unsafe impl<T: AsBytes + FromBytes + Sync> Sync for PoolBlock<'_, T> {}
 
-impl<T: AsBytes + FromBytes> PoolBlock<T> {
+impl<T: AsBytes + FromBytes> PoolBlock<'_, T> {
     /// The block's DMA address.
+    #[inline]
     pub fn dma_handle(&self) -> DmaAddress {
         self.dma
     }
 
     /// Reads the block. The device may have written it at any time before.
+    #[inline]
     pub fn read(&self) -> T {
-        // SAFETY: By the type invariant `cpu` is a valid, aligned block; any bytes are a valid
-        // `T` (`FromBytes`). A volatile read tolerates the device writing concurrently.
+        // SAFETY: By the type invariant `cpu` is a valid, aligned block, initialised (zeroed at
+        // allocation); any bytes are a valid `T` (`FromBytes`). A volatile read tolerates the
+        // device writing concurrently.
         unsafe { self.cpu.as_ptr().read_volatile() }
     }
 
     /// Writes the block.
-    pub fn write(&self, value: T) {
-        // SAFETY: By the type invariant `cpu` is a valid, aligned block. A volatile write
-        // tolerates the device accessing it concurrently.
+    #[inline]
+    pub fn write(&mut self, value: T) {
+        // SAFETY: By the type invariant `cpu` is a valid, aligned block, and `&mut self` keeps
+        // other CPUs out. A volatile write tolerates the device accessing it concurrently.
         unsafe { self.cpu.as_ptr().write_volatile(value) }
     }
 }
 
-impl<T: AsBytes + FromBytes> Drop for PoolBlock<T> {
+impl<T: AsBytes + FromBytes> Drop for PoolBlock<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        // SAFETY: By the type invariant the block came from `self.raw`, which is still live.
-        unsafe {
-            bindings::dma_pool_free(self.raw.pool.as_ptr(), self.cpu.as_ptr().cast(), self.dma)
-        };
+        // SAFETY: By the type invariant the block came from `self.pool`, which is still live.
+        unsafe { bindings::dma_pool_free(self.pool.as_ptr(), self.cpu.as_ptr().cast(), self.dma) };
     }
 }

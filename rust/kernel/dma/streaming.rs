@@ -2,11 +2,17 @@
 
 //! Streaming DMA mappings of memory the driver already owns.
 //!
-//! [`Mapping::new`] maps a buffer ([`KBox`], [`KVec`], [`VVec`] or a [`Page`]) for one
+//! [`Mapping::new`] maps a buffer ([`KBox`], [`KVec`] or [`VVec`]) for one
 //! [`Direction`] and returns it owned by the device. [`DeviceOwned::sync_for_cpu`] and
 //! [`CpuOwned::sync_for_device`](super::owner::CpuOwned::sync_for_device) hand it back and forth;
-//! `unmap()` returns the buffer. Dropping a mapping unmaps it, and so does unbinding the
-//! device: the DMA side of a mapping lives in a [`Devres`].
+//! `unmap()` returns the buffer.
+//!
+//! A mapping borrows the bound device (`&'a Device<Bound>`), as [`pci::Bar`](crate::pci::Bar)
+//! does: it cannot outlive the driver's binding, so unbind needs no revocation. A driver keeps
+//! its mappings in its `Data<'bound>`, which is dropped at unbind. Dropping a mapping unmaps the
+//! buffer first (which copies bounce buffers back and invalidates caches) and frees it after.
+//! Mapping allocates nothing for a buffer of one chunk and never sleeps, so it works in atomic
+//! context as `dma_map_single()` does.
 //!
 //! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
 //!
@@ -27,6 +33,26 @@
 //!     Ok(())
 //! }
 //! ```
+//!
+//! A mapping does not outlive the device's binding; here the faux device is unregistered, hence
+//! unbound, at the end of the inner block:
+//!
+//! ```compile_fail,E0597
+//! use kernel::dma::{streaming::Mapping, ToDevice};
+//! use kernel::{faux, prelude::*};
+//!
+//! fn outlive(data: KVec<u8>) -> Result {
+//!     let kept;
+//!     {
+//!         let reg = faux::Registration::new(c"rust-dma-doc", None)?;
+//!         // SAFETY: A faux device is bound while its registration lives.
+//!         let dev = unsafe { reg.as_ref().as_bound() };
+//!         kept = Mapping::<_, ToDevice>::new(dev, data)?;
+//!     }
+//!     drop(kept.unmap());
+//!     Ok(())
+//! }
+//! ```
 
 use super::{
     owner::{CpuOwned, DeviceOwned, Direction, Region},
@@ -35,13 +61,11 @@ use super::{
 use crate::{
     bindings,
     device::{Bound, Device},
-    devres::Devres,
-    page::{Page, PAGE_SIZE},
+    page::PAGE_SIZE,
     prelude::*,
-    sync::aref::ARef,
     transmute::{AsBytes, FromBytes},
 };
-use core::marker::PhantomData;
+use core::{marker::PhantomData, mem::ManuallyDrop};
 
 /// Memory that can be the CPU side of a streaming mapping.
 ///
@@ -52,7 +76,7 @@ use core::marker::PhantomData;
 ///   of (a [`Mapping`] never gives `&mut Self` out).
 /// - The memory is ordinary kernel memory that the DMA API may map.
 pub unsafe trait MapSource: Send + 'static {
-    /// What the CPU sees: `T` for a `KBox<T>`, `[T]` for a vector, `[u8]` for a page.
+    /// What the CPU sees: `T` for a `KBox<T>`, `[T]` for a vector.
     type Target: ?Sized;
 
     /// The CPU view.
@@ -173,36 +197,6 @@ slice_source!(KVec<T>, linear_chunk);
 // One vmalloc area: its pages are reported one by one.
 slice_source!(VVec<T>, vmalloc_chunks);
 
-#[cfg(not(CONFIG_HIGHMEM))]
-// SAFETY: Without highmem, every page has a permanent address in the linear map.
-unsafe impl MapSource for Page {
-    type Target = [u8];
-
-    fn target(&self) -> &[u8] {
-        // SAFETY: The page is owned by `self`, and without highmem it is mapped at
-        // `page_address()` for its whole life.
-        unsafe {
-            core::slice::from_raw_parts(bindings::page_address(self.as_ptr()).cast(), PAGE_SIZE)
-        }
-    }
-
-    fn target_mut(&mut self) -> &mut [u8] {
-        // SAFETY: As above; `&mut self` makes the access exclusive.
-        unsafe {
-            core::slice::from_raw_parts_mut(bindings::page_address(self.as_ptr()).cast(), PAGE_SIZE)
-        }
-    }
-
-    fn size(&self) -> usize {
-        PAGE_SIZE
-    }
-
-    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
-        // SAFETY: `self.as_ptr()` is a valid page.
-        f(unsafe { bindings::page_to_phys(self.as_ptr()) }, PAGE_SIZE)
-    }
-}
-
 /// One mapped range: DMA address and length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DmaRange {
@@ -226,11 +220,11 @@ impl Ranges {
         match self {
             Self::Empty => {}
             Self::One([r]) => {
-                let mut v = KVec::with_capacity(2, GFP_KERNEL)?;
-                v.push(*r, GFP_KERNEL)?;
+                let mut v = KVec::with_capacity(2, GFP_ATOMIC)?;
+                v.push(*r, GFP_ATOMIC)?;
                 *self = Self::Many(v);
             }
-            Self::Many(v) => v.reserve(1, GFP_KERNEL)?,
+            Self::Many(v) => v.reserve(1, GFP_ATOMIC)?,
         }
         Ok(())
     }
@@ -256,32 +250,35 @@ impl Ranges {
 
 /// How the DMA side of a mapping was made.
 pub(crate) enum Kind {
-    /// One `dma_map_phys()` per physically contiguous chunk.
+    /// One `dma_map_phys()` per physically contiguous chunk; `Ranges::Empty` once unmapped.
     Pieces(Ranges),
     /// One IOVA range linked with `dma_iova_link()`.
     #[cfg(CONFIG_IOMMU_DMA)]
     Iova(bindings::dma_iova_state, [DmaRange; 1]),
 }
 
-/// The DMA side of a mapping. Dropping it unmaps.
+/// The DMA side of a mapping of a device bound for `'a`. Dropping it unmaps.
 ///
 /// # Invariants
 ///
 /// `kind` describes live mappings of `dev` in direction `dir`.
-pub(crate) struct Handle {
-    dev: ARef<Device>,
+pub(crate) struct Handle<'a> {
+    dev: &'a Device<Bound>,
     dir: DataDirection,
     kind: Kind,
 }
 
-// SAFETY: A handle is addresses and a device reference; the DMA API may be called on it from any
-// thread.
-unsafe impl Send for Handle {}
+// SAFETY: A handle is addresses and a reference to a device, which is `Sync`; the DMA API may be
+// called on it from any thread.
+unsafe impl Send for Handle<'_> {}
 
-impl Handle {
+impl<'a> Handle<'a> {
     /// Maps each chunk of `src` with `dma_map_phys()`.
+    ///
+    /// Allocates only for a source of more than one chunk, and then with `GFP_ATOMIC`: mapping
+    /// never sleeps, as `dma_map_phys()` does not.
     pub(crate) fn map_pieces<B: MapSource>(
-        dev: &Device<Bound>,
+        dev: &'a Device<Bound>,
         src: &B,
         dir: DataDirection,
     ) -> Result<Self> {
@@ -290,7 +287,7 @@ impl Handle {
         }
         // Dropping `handle` on an error path unmaps what was mapped so far.
         let mut handle = Self {
-            dev: dev.into(),
+            dev,
             dir,
             kind: Kind::Pieces(Ranges::Empty),
         };
@@ -320,7 +317,7 @@ impl Handle {
     /// `state` must be a linked and synced IOVA state of `dev` for `dir`.
     #[cfg(CONFIG_IOMMU_DMA)]
     pub(crate) unsafe fn from_iova(
-        dev: &Device<Bound>,
+        dev: &'a Device<Bound>,
         dir: DataDirection,
         state: bindings::dma_iova_state,
     ) -> Self {
@@ -329,7 +326,7 @@ impl Handle {
             len: super::iova::state_size(&state),
         };
         Self {
-            dev: dev.into(),
+            dev,
             dir,
             kind: Kind::Iova(state, [range]),
         }
@@ -351,7 +348,31 @@ impl Handle {
         };
         for r in ranges.as_slice() {
             // SAFETY: By the type invariant `r` is a live mapping of `dev` in `self.dir`.
-            unsafe { sync_single(&self.dev, *r, self.dir, to_device) };
+            unsafe { sync_single(self.dev, *r, self.dir, to_device) };
+        }
+    }
+
+    /// Unmaps everything; the handle then maps nothing, so that a second call does nothing.
+    ///
+    /// Unmapping hands the memory back to the CPU: bounce buffers are copied back and caches
+    /// invalidated, so the memory must still be there.
+    fn unmap(&mut self) {
+        let dev = self.dev.as_raw();
+        // INVARIANT: the handle maps nothing once `kind` is empty.
+        match core::mem::replace(&mut self.kind, Kind::Pieces(Ranges::Empty)) {
+            Kind::Pieces(ranges) => {
+                for r in ranges.as_slice() {
+                    // SAFETY: By the type invariant `r` was a live mapping of `dev`.
+                    unsafe { bindings::dma_unmap_phys(dev, r.addr, r.len, self.dir.into(), 0) };
+                }
+            }
+            #[cfg(CONFIG_IOMMU_DMA)]
+            Kind::Iova(mut state, [range]) => {
+                // SAFETY: By the type invariant `state` was linked over its whole size.
+                unsafe {
+                    bindings::dma_iova_destroy(dev, &mut state, range.len, self.dir.into(), 0)
+                };
+            }
         }
     }
 }
@@ -361,6 +382,7 @@ impl Handle {
 /// # Safety
 ///
 /// `range` must be a live single mapping of `dev` in direction `dir`.
+#[inline]
 pub(crate) unsafe fn sync_single(
     dev: &Device,
     range: DmaRange,
@@ -378,102 +400,98 @@ pub(crate) unsafe fn sync_single(
     }
 }
 
-impl Drop for Handle {
+impl Drop for Handle<'_> {
     fn drop(&mut self) {
-        let dev = self.dev.as_raw();
-        match &mut self.kind {
-            Kind::Pieces(ranges) => {
-                for r in ranges.as_slice() {
-                    // SAFETY: By the type invariant `r` is a live mapping of `dev`.
-                    unsafe { bindings::dma_unmap_phys(dev, r.addr, r.len, self.dir.into(), 0) };
-                }
-            }
-            #[cfg(CONFIG_IOMMU_DMA)]
-            Kind::Iova(state, [range]) => {
-                let size = range.len;
-                // SAFETY: By the type invariant `state` is linked over its whole size.
-                unsafe { bindings::dma_iova_destroy(dev, state, size, self.dir.into(), 0) };
-            }
-        }
+        self.unmap();
     }
 }
 
-/// A streaming mapping of `B` for transfers in direction `D`.
+/// A streaming mapping of `B` for transfers in direction `D`, for a device bound for `'a`.
 ///
-/// Use it as [`DeviceOwned<Mapping<B, D>>`] or [`CpuOwned<Mapping<B, D>>`]. The mapping is
-/// undone when it is dropped, or when the device is unbound, whichever comes first; after an
-/// unbind, syncs do nothing, and the buffer holds what the device wrote before.
+/// Use it as [`DeviceOwned<Mapping<B, D>>`] or [`CpuOwned<Mapping<B, D>>`]. It borrows the bound
+/// device, so it cannot outlive the driver's binding: a driver keeps it in its
+/// `Data<'bound>`, which is dropped at unbind. Dropping it unmaps the buffer, then frees it.
 ///
 /// # Invariants
 ///
-/// `handle` maps `buf` for `D` while it is not revoked.
-pub struct Mapping<B: MapSource, D: Direction> {
-    buf: B,
-    handle: Devres<Handle>,
-    first: DmaAddress,
+/// - `handle` maps `buf` for `D`, until `handle` is unmapped;
+/// - `buf` is dropped only after `handle` is unmapped.
+pub struct Mapping<'a, B: MapSource, D: Direction> {
+    handle: Handle<'a>,
+    buf: ManuallyDrop<B>,
     _dir: PhantomData<D>,
 }
 
-impl<B: MapSource, D: Direction> Mapping<B, D> {
+impl<'a, B: MapSource, D: Direction> Mapping<'a, B, D> {
     /// Maps `buf` for the device and hands it to the device.
     ///
-    /// Returns `EINVAL` for an empty buffer and `ENOMEM` if the DMA API cannot map it (for
-    /// example, a device with a small DMA mask and no bounce buffers in reach).
-    pub fn new(dev: &Device<Bound>, buf: B) -> Result<DeviceOwned<Self>> {
+    /// Never sleeps, so it can be called in atomic context. Returns `EINVAL` for an empty
+    /// buffer and `ENOMEM` if the DMA API cannot map it (for example, a device with a small DMA
+    /// mask and no bounce buffers in reach).
+    pub fn new(dev: &'a Device<Bound>, buf: B) -> Result<DeviceOwned<Self>> {
         let handle = Handle::map_pieces(dev, &buf, D::DIRECTION)?;
         // SAFETY: `dma_map_phys()` hands the memory to the device.
-        Ok(unsafe { DeviceOwned::new(Self::from_handle(dev, buf, handle)?) })
+        Ok(unsafe { DeviceOwned::new(Self::from_handle(buf, handle)) })
     }
 
-    /// Puts `handle` under the device's resource management.
-    ///
-    /// Returns `EINVAL` if `handle` maps nothing.
-    pub(crate) fn from_handle(dev: &Device<Bound>, buf: B, handle: Handle) -> Result<Self> {
-        // Kept outside the `Devres`, so that reading it needs no RCU section.
-        let first = handle.ranges().first().ok_or(EINVAL)?.addr;
-        Ok(Self {
-            buf,
-            handle: Devres::new(dev, handle)?,
-            first,
+    /// Pairs `buf` with the `handle` that maps it.
+    pub(crate) fn from_handle(buf: B, handle: Handle<'a>) -> Self {
+        // INVARIANT: `handle` maps `buf`; `buf` is dropped by `Drop` or `into_buf` only.
+        Self {
+            handle,
+            buf: ManuallyDrop::new(buf),
             _dir: PhantomData,
-        })
+        }
     }
 
-    /// Returns the buffer; dropping `self.handle` unmaps it.
+    /// Unmaps the buffer and returns it.
     pub(crate) fn into_buf(self) -> B {
-        self.buf
+        let mut this = ManuallyDrop::new(self);
+        this.handle.unmap();
+        // SAFETY: `this` is never dropped, so each field is moved out exactly once, and the
+        // buffer only after it was unmapped.
+        let (handle, buf) = unsafe {
+            (
+                core::ptr::read(&this.handle),
+                ManuallyDrop::take(&mut this.buf),
+            )
+        };
+        drop(handle);
+        buf
     }
 
     /// The mapped ranges, in order: one per physically contiguous chunk of the buffer.
-    ///
-    /// `dev` must be the device the buffer is mapped for; it proves that the device is still
-    /// bound, hence the ranges still mapped. Returns `EINVAL` for another device.
-    pub fn ranges<'a>(&'a self, dev: &'a Device<Bound>) -> Result<&'a [DmaRange]> {
-        Ok(self.handle.access(dev)?.ranges())
-    }
-
-    /// Whether the buffer is still mapped: `false` once the device was unbound.
-    pub fn is_mapped(&self) -> bool {
-        self.handle.try_access().is_some()
+    pub fn ranges(&self) -> &[DmaRange] {
+        self.handle.ranges()
     }
 }
 
-impl<B: MapSource, D: Direction> Region for Mapping<B, D> {
+impl<B: MapSource, D: Direction> Drop for Mapping<'_, B, D> {
+    fn drop(&mut self) {
+        // Unmap first: swiotlb copies the bounce slot back into the buffer, so it must still
+        // be there.
+        self.handle.unmap();
+        // SAFETY: By the type invariant `buf` is dropped here only, after the unmap.
+        unsafe { ManuallyDrop::drop(&mut self.buf) };
+    }
+}
+
+impl<B: MapSource, D: Direction> Region for Mapping<'_, B, D> {
     type Dir = D;
     type Target = B::Target;
 
+    #[inline]
     fn dma_handle(&self) -> DmaAddress {
-        self.first
+        self.ranges().first().map_or(0, |r| r.addr)
     }
 
     fn size(&self) -> usize {
         self.buf.size()
     }
 
+    #[inline]
     unsafe fn sync(&self, to_device: bool) {
-        // After an unbind there is nothing left to sync: unmapping already gave the CPU the
-        // device's last writes.
-        self.handle.try_access_with(|h| h.sync(to_device));
+        self.handle.sync(to_device);
     }
 
     unsafe fn cpu(&self) -> &B::Target {
@@ -485,14 +503,14 @@ impl<B: MapSource, D: Direction> Region for Mapping<B, D> {
     }
 }
 
-impl<B: MapSource, D: Direction> CpuOwned<Mapping<B, D>> {
+impl<B: MapSource, D: Direction> CpuOwned<Mapping<'_, B, D>> {
     /// Unmaps the buffer and returns it.
     pub fn unmap(self) -> B {
         self.into_inner().into_buf()
     }
 }
 
-impl<B: MapSource, D: Direction> DeviceOwned<Mapping<B, D>> {
+impl<B: MapSource, D: Direction> DeviceOwned<Mapping<'_, B, D>> {
     /// Unmaps the buffer and returns it. Unmapping hands it to the CPU.
     ///
     /// The device must be done with the buffer.
