@@ -32,7 +32,7 @@
 
 use super::{
     owner::Direction,
-    streaming::{DmaRange, Handle, MapSource, Mapping},
+    streaming::{CpuSide, DmaRange, Handle, MapSource, Mapping},
     DataDirection, DmaAddress,
 };
 use crate::{
@@ -128,12 +128,13 @@ impl<'a, B: MapSource, D: Direction> IovaMapping<'a, B, D> {
     /// Returns `EINVAL` for an empty buffer, and the error of the C API when linking or mapping
     /// fails.
     pub fn new(dev: &'a Device<Bound>, buf: B) -> Result<Self> {
+        let cpu = CpuSide::of(&buf)?;
         let (handle, iova) = match link(dev, &buf, D::DIRECTION)? {
             Some(handle) => (handle, true),
             None => (Handle::map_pieces(dev, &buf, D::DIRECTION)?, false),
         };
         Ok(Self {
-            inner: Mapping::from_handle(buf, handle),
+            inner: Mapping::from_handle(buf, cpu, handle),
             iova,
         })
     }

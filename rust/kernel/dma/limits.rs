@@ -58,9 +58,9 @@ pub fn addressing_limited(dev: &Device<Bound>) -> bool {
 ///
 /// As for [`dma::Device::dma_set_mask`](super::Device::dma_set_mask): no DMA allocation or
 /// mapping for `dev` may run concurrently, since they read the parameter without locks.
-pub unsafe fn set_seg_boundary(dev: &Device<Core<'_>>, mask: u64) {
+pub unsafe fn set_seg_boundary(dev: &Device<Core<'_>>, mask: c_ulong) {
     // SAFETY: `dev` is a valid device; the caller rules out concurrent DMA calls.
-    unsafe { bindings::dma_set_seg_boundary(dev.as_raw(), mask as c_ulong) }
+    unsafe { bindings::dma_set_seg_boundary(dev.as_raw(), mask) }
 }
 
 /// Sets the address bits that a bounce buffer must keep from the original buffer

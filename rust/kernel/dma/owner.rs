@@ -8,8 +8,12 @@
 //!
 //! - [`CpuOwned<M>`] gives access to the buffer's contents, read-only or read-write depending on
 //!   the [`Direction`] of `M`;
-//! - [`DeviceOwned<M>`] gives only the DMA address, so reading the buffer while the device may
-//!   write it does not compile.
+//! - [`DeviceOwned<M>`] gives only the DMA address, so reading the buffer after handing it to
+//!   the device does not compile.
+//!
+//! The types cover the hand-overs, not the device: a `sync_for_cpu()` or `unmap()` is the
+//! driver's statement that the device is done with the buffer, and a DMA address copied out
+//! before a hand-over must not be given to the device after it.
 //!
 //! [`CpuOwned::sync_for_device`] consumes the CPU view and returns the device-owned handle;
 //! [`DeviceOwned::sync_for_cpu`] gives the CPU view back.

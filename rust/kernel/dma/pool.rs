@@ -9,7 +9,7 @@
 //! outlive the driver's binding; `dma_pool_destroy()` runs when it is dropped. Each block
 //! borrows the pool, so no block outlives it, and dropping a block only frees it
 //! (`dma_pool_free()`), which is allowed in any context. Allocating with `GFP_ATOMIC` works in
-//! atomic context, as `dma_pool_alloc()` does.
+//! atomic context, as `dma_pool_alloc()` does; dropping the pool may sleep.
 //!
 //! The device may read and write a block at any time, so the CPU reads and writes it as a whole
 //! value with volatile accesses, never through a reference.
@@ -70,9 +70,10 @@ pub struct Pool<'a, T: AsBytes + FromBytes> {
 }
 
 // SAFETY: The dma_pool API locks internally; a pool may be used and destroyed from any thread.
-unsafe impl<T: AsBytes + FromBytes> Send for Pool<'_, T> {}
-// SAFETY: As above: `&Pool` only allocates, which `dma_pool_alloc()` allows concurrently.
-unsafe impl<T: AsBytes + FromBytes> Sync for Pool<'_, T> {}
+unsafe impl<T: AsBytes + FromBytes + Send> Send for Pool<'_, T> {}
+// SAFETY: `&Pool` only allocates, which `dma_pool_alloc()` allows concurrently; the blocks it
+// hands to other threads hold `T`s, hence `T: Send`.
+unsafe impl<T: AsBytes + FromBytes + Send> Sync for Pool<'_, T> {}
 
 impl<'a, T: AsBytes + FromBytes> Pool<'a, T> {
     /// Creates a pool of blocks of `size_of::<T>()` bytes for `dev`.
@@ -148,8 +149,9 @@ pub struct PoolBlock<'p, T: AsBytes + FromBytes> {
 
 // SAFETY: A block is plain memory of a pool that may be used from any thread; `T` is plain data.
 unsafe impl<T: AsBytes + FromBytes + Send> Send for PoolBlock<'_, T> {}
-// SAFETY: `&PoolBlock` only reads whole values with volatile accesses; writing needs `&mut`.
-unsafe impl<T: AsBytes + FromBytes + Sync> Sync for PoolBlock<'_, T> {}
+// SAFETY: `&PoolBlock` only reads whole values with volatile accesses, handing out owned `T`s
+// (hence `T: Send`); writing needs `&mut`.
+unsafe impl<T: AsBytes + FromBytes + Send> Sync for PoolBlock<'_, T> {}
 
 impl<T: AsBytes + FromBytes> PoolBlock<'_, T> {
     /// The block's DMA address.

@@ -12,7 +12,11 @@
 //! its mappings in its `Data<'bound>`, which is dropped at unbind. Dropping a mapping unmaps the
 //! buffer first (which copies bounce buffers back and invalidates caches) and frees it after.
 //! Mapping allocates nothing for a buffer of one chunk and never sleeps, so it works in atomic
-//! context as `dma_map_single()` does.
+//! context as `dma_map_single()` does; so do syncs and `unmap()`. Dropping a mapping also drops
+//! its buffer, and a `VVec`'s `vfree()` may sleep outside interrupt context.
+//!
+//! A mapping of several chunks (a `VVec`) has several ranges: program the device from
+//! [`Mapping::ranges`], not from the first address and the size.
 //!
 //! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
 //!
@@ -90,6 +94,11 @@ pub unsafe trait MapSource: Send + 'static {
 
     /// Calls `f` with each physically contiguous range: physical address and length.
     fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result;
+
+    /// Whether the CPU reaches the memory through a vmap alias of its pages (vmalloc memory)
+    /// rather than through the linear map. Where caches alias, such an alias is flushed before
+    /// the device reads the pages and invalidated before the CPU reads what the device wrote.
+    const VMAPPED: bool = false;
 }
 
 /// Reports one kmalloc'ed (hence physically contiguous) range.
@@ -164,9 +173,10 @@ unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for KBox<T> {
     }
 }
 
-/// Implements [`MapSource`] for an owner of a `[T]` whose memory `$chunks` reports.
+/// Implements [`MapSource`] for an owner of a `[T]` whose memory `$chunks` reports, through a
+/// vmap alias if `$vmapped`.
 macro_rules! slice_source {
-    ($owner:ty, $chunks:ident) => {
+    ($owner:ty, $chunks:ident, $vmapped:expr) => {
         // SAFETY: `$chunks` reports exactly the memory of the slice, which the owner keeps in
         // place: a mapping never gives out `&mut` to the owner, so it cannot grow or move it.
         unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for $owner {
@@ -187,15 +197,73 @@ macro_rules! slice_source {
             fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
                 $chunks(<[T]>::as_ptr(self).cast(), self.size(), f)
             }
+
+            const VMAPPED: bool = $vmapped;
         }
     };
 }
 
 // One kmalloc allocation each, physically contiguous.
-slice_source!(KBox<[T]>, linear_chunk);
-slice_source!(KVec<T>, linear_chunk);
+slice_source!(KBox<[T]>, linear_chunk, false);
+slice_source!(KVec<T>, linear_chunk, false);
 // One vmalloc area: its pages are reported one by one.
-slice_source!(VVec<T>, vmalloc_chunks);
+slice_source!(VVec<T>, vmalloc_chunks, true);
+
+/// The CPU side of a mapping, taken while the CPU still owns the buffer: its size, and the
+/// address of its vmap alias if it has one.
+#[derive(Clone, Copy)]
+pub(crate) struct CpuSide {
+    size: usize,
+    /// The vmap alias's address, 0 for memory in the linear map.
+    alias: usize,
+}
+
+impl CpuSide {
+    /// Reads what the mapping needs of `buf` and writes back its vmap alias, if any, so that
+    /// the device sees what the CPU wrote through it.
+    ///
+    /// Returns `EINVAL` for an empty buffer, or a vmapped one that the vmap range calls cannot
+    /// take (2 GiB and more).
+    pub(crate) fn of<B: MapSource>(buf: &B) -> Result<Self> {
+        let size = buf.size();
+        if size == 0 || (B::VMAPPED && c_int::try_from(size).is_err()) {
+            return Err(EINVAL);
+        }
+        let alias = if B::VMAPPED {
+            core::ptr::from_ref(buf.target()).cast::<u8>() as usize
+        } else {
+            0
+        };
+        let this = Self { size, alias };
+        this.flush();
+        Ok(this)
+    }
+
+    /// Writes the vmap alias back, before the device reads the pages.
+    #[inline]
+    fn flush(self) {
+        if self.alias != 0 {
+            // SAFETY: `alias` maps `size` bytes of a live vmalloc area; `of` checked the size.
+            unsafe {
+                bindings::flush_kernel_vmap_range(self.alias as *mut c_void, self.size as c_int)
+            };
+        }
+    }
+
+    /// Drops stale lines of the vmap alias, before the CPU reads what the device wrote.
+    #[inline]
+    fn invalidate(self) {
+        if self.alias != 0 {
+            // SAFETY: As for `flush`.
+            unsafe {
+                bindings::invalidate_kernel_vmap_range(
+                    self.alias as *mut c_void,
+                    self.size as c_int,
+                )
+            };
+        }
+    }
+}
 
 /// One mapped range: DMA address and length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,10 +336,6 @@ pub(crate) struct Handle<'a> {
     kind: Kind,
 }
 
-// SAFETY: A handle is addresses and a reference to a device, which is `Sync`; the DMA API may be
-// called on it from any thread.
-unsafe impl Send for Handle<'_> {}
-
 impl<'a> Handle<'a> {
     /// Maps each chunk of `src` with `dma_map_phys()`.
     ///
@@ -282,9 +346,6 @@ impl<'a> Handle<'a> {
         src: &B,
         dir: DataDirection,
     ) -> Result<Self> {
-        if src.size() == 0 {
-            return Err(EINVAL);
-        }
         // Dropping `handle` on an error path unmaps what was mapped so far.
         let mut handle = Self {
             dev,
@@ -415,10 +476,12 @@ impl Drop for Handle<'_> {
 /// # Invariants
 ///
 /// - `handle` maps `buf` for `D`, until `handle` is unmapped;
-/// - `buf` is dropped only after `handle` is unmapped.
+/// - `buf` is dropped only after `handle` is unmapped;
+/// - `cpu` describes `buf`.
 pub struct Mapping<'a, B: MapSource, D: Direction> {
     handle: Handle<'a>,
     buf: ManuallyDrop<B>,
+    cpu: CpuSide,
     _dir: PhantomData<D>,
 }
 
@@ -429,25 +492,34 @@ impl<'a, B: MapSource, D: Direction> Mapping<'a, B, D> {
     /// buffer and `ENOMEM` if the DMA API cannot map it (for example, a device with a small DMA
     /// mask and no bounce buffers in reach).
     pub fn new(dev: &'a Device<Bound>, buf: B) -> Result<DeviceOwned<Self>> {
+        let cpu = CpuSide::of(&buf)?;
         let handle = Handle::map_pieces(dev, &buf, D::DIRECTION)?;
         // SAFETY: `dma_map_phys()` hands the memory to the device.
-        Ok(unsafe { DeviceOwned::new(Self::from_handle(buf, handle)) })
+        Ok(unsafe { DeviceOwned::new(Self::from_handle(buf, cpu, handle)) })
     }
 
-    /// Pairs `buf` with the `handle` that maps it.
-    pub(crate) fn from_handle(buf: B, handle: Handle<'a>) -> Self {
-        // INVARIANT: `handle` maps `buf`; `buf` is dropped by `Drop` or `into_buf` only.
+    /// Pairs `buf`, described by `cpu`, with the `handle` that maps it.
+    pub(crate) fn from_handle(buf: B, cpu: CpuSide, handle: Handle<'a>) -> Self {
+        // INVARIANT: `handle` maps `buf`, which `cpu` describes; `buf` is dropped by `Drop` or
+        // `into_buf` only.
         Self {
             handle,
             buf: ManuallyDrop::new(buf),
+            cpu,
             _dir: PhantomData,
         }
+    }
+
+    /// Unmaps the buffer and hands it back to the CPU.
+    fn unmap(&mut self) {
+        self.handle.unmap();
+        self.cpu.invalidate();
     }
 
     /// Unmaps the buffer and returns it.
     pub(crate) fn into_buf(self) -> B {
         let mut this = ManuallyDrop::new(self);
-        this.handle.unmap();
+        this.unmap();
         // SAFETY: `this` is never dropped, so each field is moved out exactly once, and the
         // buffer only after it was unmapped.
         let (handle, buf) = unsafe {
@@ -470,7 +542,7 @@ impl<B: MapSource, D: Direction> Drop for Mapping<'_, B, D> {
     fn drop(&mut self) {
         // Unmap first: swiotlb copies the bounce slot back into the buffer, so it must still
         // be there.
-        self.handle.unmap();
+        self.unmap();
         // SAFETY: By the type invariant `buf` is dropped here only, after the unmap.
         unsafe { ManuallyDrop::drop(&mut self.buf) };
     }
@@ -486,12 +558,18 @@ impl<B: MapSource, D: Direction> Region for Mapping<'_, B, D> {
     }
 
     fn size(&self) -> usize {
-        self.buf.size()
+        self.cpu.size
     }
 
     #[inline]
     unsafe fn sync(&self, to_device: bool) {
+        if to_device {
+            self.cpu.flush();
+        }
         self.handle.sync(to_device);
+        if !to_device {
+            self.cpu.invalidate();
+        }
     }
 
     unsafe fn cpu(&self) -> &B::Target {
