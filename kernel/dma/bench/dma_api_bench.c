@@ -52,6 +52,7 @@ struct bench_ctx {
 	int nents;
 	dma_addr_t addr;
 	enum dma_data_direction dir;
+	gfp_t pool_gfp;
 	void **slot;
 	dma_addr_t *slot_addr;
 #ifdef CONFIG_RUST
@@ -151,22 +152,14 @@ static int op_coherent(struct bench_ctx *ctx)
 	return ret;
 }
 
+/*
+ * One block alloc and free; with __GFP_ZERO in pool_gfp this is
+ * dma_pool_zalloc(), what the safe Rust API's Pool::alloc() does.
+ */
 static int op_pool(struct bench_ctx *ctx)
 {
 	dma_addr_t addr;
-	void *cpu = dma_pool_alloc(ctx->pool, GFP_KERNEL, &addr);
-
-	if (!cpu)
-		return -ENOMEM;
-	dma_pool_free(ctx->pool, cpu, addr);
-	return 0;
-}
-
-/* A zeroed block: what the safe Rust API's Pool::alloc() hands out. */
-static int op_pool_zalloc(struct bench_ctx *ctx)
-{
-	dma_addr_t addr;
-	void *cpu = dma_pool_zalloc(ctx->pool, GFP_KERNEL, &addr);
+	void *cpu = dma_pool_alloc(ctx->pool, ctx->pool_gfp, &addr);
 
 	if (!cpu)
 		return -ENOMEM;
@@ -347,9 +340,12 @@ static void bench_alloc(struct bench_out *out, struct bench_ctx *ctx)
 			continue;
 		}
 		snprintf(name, sizeof(name), "pool_%zu", pool[i]);
+		ctx->pool_gfp = GFP_KERNEL;
 		bench_report(out, ctx, name, op_pool, 1);
-		if (pool[i] == 64)
-			bench_report(out, ctx, "pool_zalloc_64", op_pool_zalloc, 1);
+		if (pool[i] == 64) {
+			ctx->pool_gfp = GFP_KERNEL | __GFP_ZERO;
+			bench_report(out, ctx, "pool_zalloc_64", op_pool, 1);
+		}
 		dma_pool_destroy(ctx->pool);
 	}
 }
