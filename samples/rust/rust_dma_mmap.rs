@@ -9,15 +9,21 @@
 //! After the `PAGES` ioctl, a file maps instead a page allocation (`dma_alloc_pages()`), through
 //! `dma_mmap_pages()`.
 //!
-//! Each user mapping keeps the buffer alive. The `RELEASE` ioctl drops the driver's own
-//! reference: the buffer is then freed (`dma_free_coherent()`) only when the last mapping of it
-//! goes, which `dma-api/dump` shows.
+//! Each user mapping keeps the buffer alive while the device is bound. The `RELEASE` ioctl drops
+//! the driver's own reference: the buffer is then freed (`dma_free_coherent()`) only when the
+//! last mapping of it goes, which `dma-api/dump` shows. When the device is unbound or removed,
+//! the buffers are taken from user space (a mapping left faults with `SIGBUS`) and freed at
+//! once, while the device is still there.
 //!
 //! This is the "mmap" chapter of Linux Device Drivers (chapter 15), done with the DMA API.
 
 use kernel::{
     device::Core,
-    dma::{mmap, noncoherent::NonCoherent, Bidirectional, Coherent, CoherentBox},
+    dma::{
+        mmap::{self, Shared},
+        noncoherent::NonCoherent,
+        Bidirectional, Coherent, CoherentBox,
+    },
     fs::File,
     ioctl::_IO,
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
@@ -55,8 +61,8 @@ type Pages = NonCoherent<Bidirectional>;
 /// The buffers of the bound device.
 #[derive(Clone)]
 struct Buffers {
-    coherent: Arc<Buffer>,
-    pages: Arc<Pages>,
+    coherent: Arc<Shared<Buffer>>,
+    pages: Arc<Shared<Pages>>,
 }
 
 /// The buffers of the bound device, for the files; empty while no device is bound.
@@ -111,7 +117,9 @@ impl MiscDevice for MmapFile {
 
     fn ioctl(me: Pin<&MmapFile>, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
-            VERIFY => Self::verify(&Self::buffers()?.coherent, arg as u8),
+            VERIFY => Self::buffers()?
+                .coherent
+                .with(|buf| Self::verify(buf, arg as u8))?,
             PAGES => {
                 *me.pages.lock() = true;
                 Ok(0)
@@ -152,7 +160,7 @@ impl Drop for Published {
     fn drop(&mut self) {
         if let Some(slot) = CURRENT.as_ref() {
             if slot.lock().take().is_some() {
-                pr_info!("rust_dma_mmap: unbound; open files and mappings keep the buffer\n");
+                pr_info!("rust_dma_mmap: unbound; the buffers leave user space and are freed\n");
             }
         }
     }
@@ -196,8 +204,8 @@ impl pci::Driver for MmapSample {
             }
             // Shared with user space, the pages leave the ownership tracking.
             let bufs = Buffers {
-                coherent: Arc::new(buf.into(), GFP_KERNEL)?,
-                pages: Arc::new(pages.into_inner(), GFP_KERNEL)?,
+                coherent: Shared::new(dev, buf.into())?,
+                pages: Shared::new(dev, pages.into_inner())?,
             };
             let slot = current()?;
             let mut cur = slot.lock();

@@ -8,11 +8,20 @@
  * (ioctl PAGES) and checks its pattern. Then the driver drops its references
  * (ioctl RELEASE) and the files are closed: each mapping alone keeps its
  * buffer, which dma-api/dump must list until munmap() and not after.
+ *
+ * Then the device's binding ends under a live mapping, twice: a sysfs unbind
+ * (then bind), and a removal of the PCI device (then a rescan). Each time the
+ * buffer must be freed at once, while the device is still there (dma-api/dump
+ * no longer lists it), the old mapping must fault with SIGBUS instead of
+ * reaching freed memory, its munmap must be harmless, and the new binding's
+ * buffers must map as before.
  * Exit status 0 when every check passed.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -25,6 +34,7 @@
 #define PAGES	_IO('D', 3)
 #define DRIVER	"/sys/bus/pci/drivers/rust_dma_mmap"
 #define DUMP	"/sys/kernel/debug/dma-api/dump"
+#define PCI_DEVICES	"/sys/bus/pci/devices"
 
 /* The driver's pattern: flip 0 in the coherent buffer, 0xff in the pages. */
 static unsigned char driver_pattern(size_t i, unsigned char flip)
@@ -86,6 +96,91 @@ static int dump_entries(const char *name)
 		n += strstr(line, name) != NULL;
 	fclose(f);
 	return n;
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Whether reading @p faults with SIGBUS. */
+static int faults(const volatile unsigned char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int faulted = 1;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (!sigsetjmp(bus_jmp, 1)) {
+		(void)p[0];
+		faulted = 0;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* Maps the coherent buffer of the bound device and checks the driver's pattern. */
+static unsigned char *map_fresh(void)
+{
+	unsigned char *p;
+	int fd = open("/dev/rust-dma-mmap", O_RDWR);
+
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED || check(p, -1, "driver's pattern, new binding"))
+		return NULL;
+	return p;
+}
+
+/*
+ * Ends the binding of the device dma-api/dump calls @name by writing
+ * @end_text into @end, under a live mapping; then binds it again by writing
+ * @again_text into @again.
+ */
+static int revoke_under_mapping(const char *name, const char *end, const char *end_text,
+				const char *again, const char *again_text)
+{
+	unsigned char *p = map_fresh();
+	char check_name[64];
+
+	if (!p)
+		return fail("mapping the buffer of the new binding");
+	if (dump_entries(name) != 2)
+		return fail("dma-api/dump does not list the new binding's two buffers");
+	if (write_file(end, end_text))
+		return fail(end);
+	if (dump_entries(name) != 0)
+		return fail("a buffer outlived the binding of its device");
+	if (!faults(p))
+		return fail("the old mapping still reaches the freed buffer");
+	if (write_file(again, again_text))
+		return fail(again);
+	if (device_name(check_name, sizeof(check_name)) || strcmp(check_name, name))
+		return fail("the device did not come back to rust_dma_mmap");
+	if (!faults(p))
+		return fail("the old mapping came back with the new binding");
+	if (munmap(p, SIZE))
+		return fail("munmap of the revoked mapping");
+	p = map_fresh();
+	if (!p || dump_entries(name) != 2)
+		return fail("the new binding's buffers");
+	munmap(p, SIZE);
+	return 0;
 }
 
 int main(void)
@@ -155,5 +250,23 @@ int main(void)
 	if (dump_entries(name) != 0)
 		return fail("the pages outlived their last mapping");
 	printf("  mmap: the mappings kept the buffers after RELEASE; munmap freed each\n");
+
+	/* The binding ends under a live mapping: sysfs unbind, then removal. */
+	{
+		char bdf[64], path[128];
+
+		snprintf(bdf, sizeof(bdf), "%.*s", (int)strlen(name) - 1, name);
+		if (write_file(DRIVER "/unbind", bdf) || write_file(DRIVER "/bind", bdf))
+			return fail("unbind and bind after RELEASE");
+		if (revoke_under_mapping(name, DRIVER "/unbind", bdf,
+					 DRIVER "/bind", bdf))
+			return 1;
+		printf("  mmap: unbind freed the buffer under a live mapping, which then got SIGBUS; rebind mapped anew\n");
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/remove", bdf);
+		if (revoke_under_mapping(name, path, "1",
+					 "/sys/bus/pci/rescan", "1"))
+			return 1;
+		printf("  mmap: PCI removal freed the buffer under a live mapping, which then got SIGBUS; rescan mapped anew\n");
+	}
 	return 0;
 }

@@ -361,9 +361,19 @@ static int op_rust_sync(struct bench_ctx *ctx)
 	return rust_dma_bench_sync(ctx->rust);
 }
 
+static int op_rust_sync_moved(struct bench_ctx *ctx)
+{
+	return rust_dma_bench_sync_moved(ctx->rust);
+}
+
 static int op_rust_pool(struct bench_ctx *ctx)
 {
-	return rust_dma_bench_pool(ctx->rust);
+	return rust_dma_bench_pool(ctx->rust, false);
+}
+
+static int op_rust_pool_zeroed(struct bench_ctx *ctx)
+{
+	return rust_dma_bench_pool(ctx->rust, true);
 }
 
 static int op_rust_ring(struct bench_ctx *ctx)
@@ -378,9 +388,10 @@ static int op_rust_ring(struct bench_ctx *ctx)
 }
 
 /*
- * The same operations as map_single_4k, sync_4k, pool_64 and ring_256,
- * through the safe Rust API. It needs a bound device (pci-testdev is bound by the
- * rust_dma sample), which the device lock keeps bound.
+ * The same operations as map_single_4k, sync_4k (in place and by value),
+ * pool_64, pool_zalloc_64 and ring_256, through the safe Rust API. It needs
+ * a bound device (pci-testdev is bound by the rust_dma sample), which the
+ * device lock keeps bound.
  */
 static void bench_rust_api(struct bench_out *out, struct bench_ctx *ctx)
 {
@@ -396,7 +407,9 @@ static void bench_rust_api(struct bench_out *out, struct bench_ctx *ctx)
 	}
 	bench_report(out, ctx, "rustapi_map_single_4k", op_rust_map, 1);
 	bench_report(out, ctx, "rustapi_sync_4k", op_rust_sync, 1);
+	bench_report(out, ctx, "rustapi_sync_moved_4k", op_rust_sync_moved, 1);
 	bench_report(out, ctx, "rustapi_pool_64", op_rust_pool, 1);
+	bench_report(out, ctx, "rustapi_pool_zalloc_64", op_rust_pool_zeroed, 1);
 	bench_report(out, ctx, "rustapi_ring_256", op_rust_ring, BENCH_RING);
 	rust_dma_bench_free(ctx->rust);
 unlock:

@@ -7,6 +7,8 @@
 #ifndef _KERNEL_DMA_BENCH_RUST_DMA_BENCH_H
 #define _KERNEL_DMA_BENCH_RUST_DMA_BENCH_H
 
+#include <linux/types.h>
+
 struct device;
 struct rust_dma_bench;
 
@@ -14,7 +16,8 @@ struct rust_dma_bench *rust_dma_bench_new(struct device *dev);
 void rust_dma_bench_free(struct rust_dma_bench *state);
 int rust_dma_bench_map(struct rust_dma_bench *state);
 int rust_dma_bench_sync(struct rust_dma_bench *state);
-int rust_dma_bench_pool(struct rust_dma_bench *state);
+int rust_dma_bench_sync_moved(struct rust_dma_bench *state);
+int rust_dma_bench_pool(struct rust_dma_bench *state, bool zeroed);
 int rust_dma_bench_ring(struct rust_dma_bench *state);
 
 #endif

@@ -22,6 +22,7 @@ use crate::{
 /// first.
 pub struct BenchState {
     held: Option<DeviceOwned<Mapping<'static, KVec<u8>, Bidirectional>>>,
+    kept: DeviceOwned<Mapping<'static, KVec<u8>, Bidirectional>>,
     ring: KVec<DeviceOwned<Mapping<'static, Slot, FromDevice>>>,
     slots: KVec<Slot>,
     pool: Pool<'static, [u8; 64]>,
@@ -34,8 +35,8 @@ const RING: usize = 256;
 /// One slot's buffer.
 type Slot = KBox<[u8; 2048]>;
 
-/// Creates the state for `dev`, with a 4 KiB buffer, a 4 KiB bidirectional mapping and a pool
-/// of 64-byte blocks; NULL on failure.
+/// Creates the state for `dev`, with a 4 KiB buffer, two 4 KiB bidirectional mappings (one kept
+/// in place, one moved in and out of an `Option`) and a pool of 64-byte blocks; NULL on failure.
 ///
 /// # Safety
 ///
@@ -49,12 +50,14 @@ pub unsafe extern "C" fn rust_dma_bench_new(dev: *mut bindings::device) -> *mut 
         unsafe { Device::<crate::device::Normal>::from_raw(dev).as_bound() };
     let make = || -> Result<KBox<BenchState>> {
         let held = KVec::from_elem(0u8, 4096, GFP_KERNEL)?;
+        let kept = KVec::from_elem(0u8, 4096, GFP_KERNEL)?;
         let mut slots = KVec::with_capacity(RING, GFP_KERNEL)?;
         for _ in 0..RING {
             slots.push(KBox::new([0u8; 2048], GFP_KERNEL)?, GFP_KERNEL)?;
         }
         let state = BenchState {
             held: Some(Mapping::new(bound, held)?),
+            kept: Mapping::new(bound, kept)?,
             ring: KVec::with_capacity(RING, GFP_KERNEL)?,
             slots,
             pool: Pool::new(bound, c"dma_api_bench_rust", 64, 0)?,
@@ -99,13 +102,28 @@ pub unsafe extern "C" fn rust_dma_bench_map(state: *mut BenchState) -> c_int {
     }
 }
 
-/// `sync_for_cpu()` then `sync_for_device()` of the 4 KiB bidirectional mapping.
+/// `with_cpu()` on the 4 KiB bidirectional mapping: `sync_for_cpu()` then `sync_for_device()`,
+/// in place, as a driver recycles a buffer it keeps mapped.
 ///
 /// # Safety
 ///
 /// As for [`rust_dma_bench_map`].
 #[no_mangle]
 pub unsafe extern "C" fn rust_dma_bench_sync(state: *mut BenchState) -> c_int {
+    // SAFETY: By the safety requirement `state` is valid and not shared.
+    let state = unsafe { &mut *state };
+    state.kept.with_cpu(|_| ());
+    0
+}
+
+/// The same hand-overs by value: `sync_for_cpu()` and `sync_for_device()` each move the
+/// mapping.
+///
+/// # Safety
+///
+/// As for [`rust_dma_bench_map`].
+#[no_mangle]
+pub unsafe extern "C" fn rust_dma_bench_sync_moved(state: *mut BenchState) -> c_int {
     // SAFETY: By the safety requirement `state` is valid and not shared.
     let state = unsafe { &mut *state };
     match state.held.take() {
@@ -117,16 +135,21 @@ pub unsafe extern "C" fn rust_dma_bench_sync(state: *mut BenchState) -> c_int {
     }
 }
 
-/// `Pool::alloc()` of a 64-byte block and its drop.
+/// `Pool::alloc()` (`zeroed` false) or `Pool::alloc_zeroed()` of a 64-byte block, and its drop.
 ///
 /// # Safety
 ///
 /// As for [`rust_dma_bench_map`].
 #[no_mangle]
-pub unsafe extern "C" fn rust_dma_bench_pool(state: *mut BenchState) -> c_int {
+pub unsafe extern "C" fn rust_dma_bench_pool(state: *mut BenchState, zeroed: bool) -> c_int {
     // SAFETY: By the safety requirement `state` is valid.
     let state = unsafe { &*state };
-    match state.pool.alloc(GFP_KERNEL) {
+    let block = if zeroed {
+        state.pool.alloc_zeroed(GFP_KERNEL)
+    } else {
+        state.pool.alloc(GFP_KERNEL)
+    };
+    match block {
         Ok(block) => {
             drop(block);
             0

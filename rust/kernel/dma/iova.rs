@@ -32,8 +32,8 @@
 
 use super::{
     owner::Direction,
-    streaming::{CpuSide, DmaRange, Handle, MapSource, Mapping},
-    DataDirection, DmaAddress,
+    streaming::{prepare, Dma, DmaRange, MapSource, Mapping},
+    Attrs, DataDirection, DmaAddress,
 };
 use crate::{
     bindings,
@@ -42,37 +42,18 @@ use crate::{
     prelude::*,
 };
 
-/// The size of an IOVA state's range.
-#[cfg(CONFIG_IOMMU_DMA)]
-pub(crate) fn state_size(state: &bindings::dma_iova_state) -> usize {
-    let state: *const _ = state;
-    // SAFETY: `state` points to a valid state; the helper only reads it.
-    unsafe { bindings::dma_iova_size(state.cast_mut()) }
-}
-
 /// Without `CONFIG_IOMMU_DMA` there is no IOVA range to link into.
 #[cfg(not(CONFIG_IOMMU_DMA))]
-fn link<'a, B: MapSource>(
-    _: &'a Device<Bound>,
-    _: &B,
-    _: DataDirection,
-) -> Result<Option<Handle<'a>>> {
+fn link<B: MapSource>(_: &Device<Bound>, _: &B, _: DataDirection) -> Result<Option<Dma>> {
     Ok(None)
 }
 
 /// Links all of `src` into a new IOVA range of `dev`. `Ok(None)` when `dev` cannot use one.
 #[cfg(CONFIG_IOMMU_DMA)]
-fn link<'a, B: MapSource>(
-    dev: &'a Device<Bound>,
-    src: &B,
-    dir: DataDirection,
-) -> Result<Option<Handle<'a>>> {
+fn link<B: MapSource>(dev: &Device<Bound>, src: &B, dir: DataDirection) -> Result<Option<Dma>> {
     let size = src.size();
-    if size == 0 {
-        return Err(EINVAL);
-    }
     let mut first = None;
-    src.chunks(&mut |phys, _| {
+    src.chunks(|phys, _| {
         first.get_or_insert(phys);
         Ok(())
     })?;
@@ -85,7 +66,7 @@ fn link<'a, B: MapSource>(
     }
     let mut linked = 0;
     let res = src
-        .chunks(&mut |phys, len| {
+        .chunks(|phys, len| {
             // SAFETY: `state` holds an IOVA range of `size` bytes, of which `linked` are linked;
             // `phys..phys + len` is memory the caller owns.
             to_result(unsafe {
@@ -109,8 +90,13 @@ fn link<'a, B: MapSource>(
         }
         return Err(e);
     }
-    // SAFETY: `state` is linked over its whole size and synced, for `dir`.
-    Ok(Some(unsafe { Handle::from_iova(dev, dir, state) }))
+    // SAFETY: `state` points to a valid state; the helper only reads it.
+    let len = unsafe { bindings::dma_iova_size(&mut state) };
+    let range = DmaRange {
+        addr: state.addr,
+        len,
+    };
+    Ok(Some(Dma::Iova([range], state.__size)))
 }
 
 /// A mapping of `B` for direction `D` through one IOVA range, or through streaming mappings
@@ -128,13 +114,13 @@ impl<'a, B: MapSource, D: Direction> IovaMapping<'a, B, D> {
     /// Returns `EINVAL` for an empty buffer, and the error of the C API when linking or mapping
     /// fails.
     pub fn new(dev: &'a Device<Bound>, buf: B) -> Result<Self> {
-        let cpu = CpuSide::of(&buf)?;
-        let (handle, iova) = match link(dev, &buf, D::DIRECTION)? {
-            Some(handle) => (handle, true),
-            None => (Handle::map_pieces(dev, &buf, D::DIRECTION)?, false),
+        prepare(&buf)?;
+        let (dma, iova) = match link(dev, &buf, D::DIRECTION)? {
+            Some(dma) => (dma, true),
+            None => (Dma::map(dev, &buf, D::DIRECTION, Attrs(0))?, false),
         };
         Ok(Self {
-            inner: Mapping::from_handle(buf, cpu, handle),
+            inner: Mapping::from_dma(dev, buf, dma),
             iova,
         })
     }
@@ -157,6 +143,6 @@ impl<'a, B: MapSource, D: Direction> IovaMapping<'a, B, D> {
 
     /// Unmaps the buffer and returns it to the CPU.
     pub fn unmap(self) -> B {
-        self.inner.into_buf()
+        self.inner.into_buf(Attrs(0))
     }
 }

@@ -147,13 +147,16 @@ pub trait Region: Send {
 ///
 /// The device does not own the buffer: either it was never handed to the device, or it was
 /// synced back for the CPU.
+#[repr(transparent)]
 pub struct CpuOwned<M: Region>(M);
 
 /// A DMA buffer the device owns: only its DMA address is available.
 ///
 /// # Invariants
 ///
-/// The buffer was handed to the device and not synced back for the CPU.
+/// The buffer was handed to the device and not synced back for the CPU, except while
+/// [`DeviceOwned::with_cpu`] lends it to the CPU through `&mut CpuOwned`.
+#[repr(transparent)]
 pub struct DeviceOwned<M: Region>(M);
 
 impl<M: Region> CpuOwned<M> {
@@ -168,6 +171,7 @@ impl<M: Region> CpuOwned<M> {
     }
 
     /// Hands the buffer to the device (`dma_sync_*_for_device()`).
+    #[inline]
     pub fn sync_for_device(self) -> DeviceOwned<M> {
         // SAFETY: This is a hand-over.
         unsafe { self.0.sync(true) };
@@ -176,6 +180,7 @@ impl<M: Region> CpuOwned<M> {
     }
 
     /// The buffer's DMA address.
+    #[inline]
     pub fn dma_handle(&self) -> DmaAddress {
         self.0.dma_handle()
     }
@@ -187,6 +192,7 @@ impl<M: Region> CpuOwned<M> {
 
     /// Gives up the ownership tracking and returns the buffer, for example to share it with
     /// user space through [`mmap`](super::mmap).
+    #[inline]
     pub fn into_inner(self) -> M {
         self.0
     }
@@ -206,6 +212,7 @@ impl<M: Region> DeviceOwned<M> {
     /// Gives the buffer back to the CPU (`dma_sync_*_for_cpu()`).
     ///
     /// The device must be done with the buffer.
+    #[inline]
     pub fn sync_for_cpu(self) -> CpuOwned<M> {
         // SAFETY: This is a hand-over.
         unsafe { self.0.sync(false) };
@@ -213,7 +220,43 @@ impl<M: Region> DeviceOwned<M> {
         CpuOwned(self.0)
     }
 
+    /// Gives the buffer to the CPU for the time of `f`, then back to the device: a
+    /// `sync_for_cpu()`, `f`, and a `sync_for_device()`, in place.
+    ///
+    /// This is what a driver does with a buffer it keeps mapped, such as a receive buffer it
+    /// reads and recycles. It moves nothing, where the by-value hand-overs move the mapping
+    /// twice. The device must be done with the buffer.
+    #[inline]
+    pub fn with_cpu<R>(&mut self, f: impl FnOnce(&mut CpuOwned<M>) -> R) -> R {
+        // SAFETY: These are the hand-overs around the CPU's use of the buffer.
+        unsafe { self.with_cpu_raw(|m| m.sync(false), f, |m| m.sync(true)) }
+    }
+
+    /// Calls `give`, lends the buffer to `f` as CPU-owned, then calls `take`.
+    ///
+    /// # Safety
+    ///
+    /// `give` must hand to the CPU what `f` relies on (all of the buffer, or the part the
+    /// caller's contract names), and `take` hand it back to the device.
+    #[inline]
+    pub(crate) unsafe fn with_cpu_raw<R>(
+        &mut self,
+        give: impl FnOnce(&M),
+        f: impl FnOnce(&mut CpuOwned<M>) -> R,
+        take: impl FnOnce(&M),
+    ) -> R {
+        give(&self.0);
+        // SAFETY: `CpuOwned<M>` and `DeviceOwned<M>` are both `repr(transparent)` over `M`,
+        // and the CPU owns the buffer until `take`. Whatever `f` leaves in `*self` (it may swap
+        // in another `CpuOwned<M>`) is CPU-owned, and `take` hands it to the device.
+        let r = f(unsafe { &mut *core::ptr::from_mut(self).cast::<CpuOwned<M>>() });
+        take(&self.0);
+        // INVARIANT: `take` handed the buffer back to the device.
+        r
+    }
+
     /// The buffer's DMA address, to program into the device.
+    #[inline]
     pub fn dma_handle(&self) -> DmaAddress {
         self.0.dma_handle()
     }
@@ -224,6 +267,7 @@ impl<M: Region> DeviceOwned<M> {
     }
 
     /// Returns the buffer without giving it back to the CPU.
+    #[inline]
     pub(crate) fn into_inner(self) -> M {
         self.0
     }

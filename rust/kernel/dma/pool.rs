@@ -2,8 +2,14 @@
 
 //! DMA pools: many small blocks of coherent memory of one type.
 //!
-//! A [`Pool<T>`] hands out [`PoolBlock<T>`]s, each `size_of::<T>()` bytes of zeroed coherent
-//! memory with its DMA address. A block is freed when dropped.
+//! A [`Pool<T>`] hands out [`PoolBlock<T>`]s, each `size_of::<T>()` bytes of coherent memory with
+//! its DMA address: [`Pool::alloc`] as `dma_pool_alloc()` leaves it, [`Pool::alloc_zeroed`]
+//! cleared. A block is freed when dropped.
+//!
+//! Every byte of a pool is initialised, so any block holds a valid `T` (`T: FromBytes`): the
+//! pool's pages come from `dma_alloc_coherent()`, which zeroes them, and after that only the
+//! pool, the CPU and the device write them. A block from [`Pool::alloc`] may therefore hold what
+//! an earlier block at its place held, or the pool's own bookkeeping, as in C.
 //!
 //! The pool is set up with `dma_pool_create()` and borrows the bound device, so it cannot
 //! outlive the driver's binding; `dma_pool_destroy()` runs when it is dropped. Each block
@@ -105,24 +111,32 @@ impl<'a, T: AsBytes + FromBytes> Pool<'a, T> {
         })
     }
 
-    /// Allocates a zeroed block.
+    /// Allocates a block (`dma_pool_alloc()`), which holds whatever the pool's memory held
+    /// there: see the [module documentation](self).
     ///
     /// Returns `ENOMEM` when the pool cannot grow. With `GFP_ATOMIC` it does not sleep.
     #[inline]
     pub fn alloc(&self, flags: Flags) -> Result<PoolBlock<'_, T>> {
         let mut dma = 0;
         // SAFETY: By the type invariant `pool` is a live pool.
-        let cpu = unsafe {
-            bindings::dma_pool_alloc(self.pool.as_ptr(), (flags | __GFP_ZERO).as_raw(), &mut dma)
-        };
+        let cpu = unsafe { bindings::dma_pool_alloc(self.pool.as_ptr(), flags.as_raw(), &mut dma) };
         let cpu = NonNull::new(cpu.cast::<T>()).ok_or(ENOMEM)?;
-        // INVARIANT: the block came from `self.pool`, which the borrow keeps alive.
+        // INVARIANT: the block came from `self.pool`, which the borrow keeps alive; the pool's
+        // memory is initialised.
         Ok(PoolBlock {
             pool: self.pool,
             cpu,
             dma,
             _pool: PhantomData,
         })
+    }
+
+    /// Allocates a zeroed block (`dma_pool_zalloc()`).
+    ///
+    /// Returns `ENOMEM` when the pool cannot grow. With `GFP_ATOMIC` it does not sleep.
+    #[inline]
+    pub fn alloc_zeroed(&self, flags: Flags) -> Result<PoolBlock<'_, T>> {
+        self.alloc(flags | __GFP_ZERO)
     }
 }
 
@@ -139,7 +153,7 @@ impl<T: AsBytes + FromBytes> Drop for Pool<'_, T> {
 /// # Invariants
 ///
 /// `cpu` is a block of `pool`, with DMA address `dma`, aligned for `T` and `size_of::<T>()`
-/// bytes long; `pool` lives as long as `'p`.
+/// bytes long, all of them initialised; `pool` lives as long as `'p`.
 pub struct PoolBlock<'p, T: AsBytes + FromBytes> {
     pool: NonNull<bindings::dma_pool>,
     cpu: NonNull<T>,
@@ -163,9 +177,9 @@ impl<T: AsBytes + FromBytes> PoolBlock<'_, T> {
     /// Reads the block. The device may have written it at any time before.
     #[inline]
     pub fn read(&self) -> T {
-        // SAFETY: By the type invariant `cpu` is a valid, aligned block, initialised (zeroed at
-        // allocation); any bytes are a valid `T` (`FromBytes`). A volatile read tolerates the
-        // device writing concurrently.
+        // SAFETY: By the type invariant `cpu` is a valid, aligned, initialised block; any bytes
+        // are a valid `T` (`FromBytes`). A volatile read tolerates the device writing
+        // concurrently.
         unsafe { self.cpu.as_ptr().read_volatile() }
     }
 

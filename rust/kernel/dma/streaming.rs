@@ -59,8 +59,9 @@
 //! ```
 
 use super::{
+    attrs,
     owner::{CpuOwned, DeviceOwned, Direction, Region},
-    DataDirection, DmaAddress,
+    Attrs, DataDirection, DmaAddress,
 };
 use crate::{
     bindings,
@@ -78,7 +79,10 @@ use core::{marker::PhantomData, mem::ManuallyDrop};
 /// - [`MapSource::chunks`] reports physical ranges that together hold exactly the bytes of
 ///   [`MapSource::target`], in order, and stay valid and unmoved while `self` is not moved out
 ///   of (a [`Mapping`] never gives `&mut Self` out).
-/// - The memory is ordinary kernel memory that the DMA API may map.
+/// - [`MapSource::size`] is the size of [`MapSource::target`] in bytes.
+/// - If [`MapSource::CONTIGUOUS`] is true, [`MapSource::chunks`] reports exactly one range.
+/// - The memory is ordinary kernel memory that the DMA API may map, and [`MapSource::VMAPPED`]
+///   is true if the CPU reaches it through a vmap alias.
 pub unsafe trait MapSource: Send + 'static {
     /// What the CPU sees: `T` for a `KBox<T>`, `[T]` for a vector.
     type Target: ?Sized;
@@ -93,19 +97,24 @@ pub unsafe trait MapSource: Send + 'static {
     fn size(&self) -> usize;
 
     /// Calls `f` with each physically contiguous range: physical address and length.
-    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result;
+    fn chunks(&self, f: impl FnMut(bindings::phys_addr_t, usize) -> Result) -> Result;
 
     /// Whether the CPU reaches the memory through a vmap alias of its pages (vmalloc memory)
     /// rather than through the linear map. Where caches alias, such an alias is flushed before
     /// the device reads the pages and invalidated before the CPU reads what the device wrote.
     const VMAPPED: bool = false;
+
+    /// Whether the memory is always one physically contiguous range (kmalloc memory), which
+    /// maps without a list of ranges.
+    const CONTIGUOUS: bool = false;
 }
 
 /// Reports one kmalloc'ed (hence physically contiguous) range.
+#[inline]
 fn linear_chunk(
     ptr: *const u8,
     size: usize,
-    f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result,
+    mut f: impl FnMut(bindings::phys_addr_t, usize) -> Result,
 ) -> Result {
     // SAFETY: `ptr` points into the kernel's linear map (kmalloc memory or a lowmem page).
     f(
@@ -118,7 +127,7 @@ fn linear_chunk(
 fn vmalloc_chunks(
     ptr: *const u8,
     size: usize,
-    f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result,
+    mut f: impl FnMut(bindings::phys_addr_t, usize) -> Result,
 ) -> Result {
     let mut pending: Option<(bindings::phys_addr_t, usize)> = None;
     let mut done = 0;
@@ -164,13 +173,17 @@ unsafe impl<T: AsBytes + FromBytes + Send + 'static> MapSource for KBox<T> {
         self
     }
 
+    #[inline]
     fn size(&self) -> usize {
         core::mem::size_of::<T>()
     }
 
-    fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
+    #[inline]
+    fn chunks(&self, f: impl FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
         linear_chunk(core::ptr::from_ref::<T>(self).cast(), self.size(), f)
     }
+
+    const CONTIGUOUS: bool = true;
 }
 
 /// Implements [`MapSource`] for an owner of a `[T]` whose memory `$chunks` reports, through a
@@ -190,77 +203,63 @@ macro_rules! slice_source {
                 self
             }
 
+            #[inline]
             fn size(&self) -> usize {
                 core::mem::size_of_val::<[T]>(self)
             }
 
-            fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
+            #[inline]
+            fn chunks(&self, f: impl FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
                 $chunks(<[T]>::as_ptr(self).cast(), self.size(), f)
             }
 
             const VMAPPED: bool = $vmapped;
+            const CONTIGUOUS: bool = !$vmapped;
         }
     };
 }
 
-// One kmalloc allocation each, physically contiguous.
+// One kmalloc allocation each, physically contiguous (hence `CONTIGUOUS`).
 slice_source!(KBox<[T]>, linear_chunk, false);
 slice_source!(KVec<T>, linear_chunk, false);
-// One vmalloc area: its pages are reported one by one.
+// One vmalloc area: its pages are reported one by one, merged where they are adjacent.
 slice_source!(VVec<T>, vmalloc_chunks, true);
 
-/// The CPU side of a mapping, taken while the CPU still owns the buffer: its size, and the
-/// address of its vmap alias if it has one.
-#[derive(Clone, Copy)]
-pub(crate) struct CpuSide {
-    size: usize,
-    /// The vmap alias's address, 0 for memory in the linear map.
-    alias: usize,
+/// Checks that `buf` can be mapped and writes its vmap alias back, if it has one, so that the
+/// device sees what the CPU wrote through it.
+///
+/// Returns `EINVAL` for an empty buffer, or a vmapped one that the vmap range calls cannot take
+/// (2 GiB and more).
+#[inline]
+pub(crate) fn prepare<B: MapSource>(buf: &B) -> Result {
+    let size = buf.size();
+    if size == 0 || (B::VMAPPED && c_int::try_from(size).is_err()) {
+        return Err(EINVAL);
+    }
+    vmap_range(buf, true);
+    Ok(())
 }
 
-impl CpuSide {
-    /// Reads what the mapping needs of `buf` and writes back its vmap alias, if any, so that
-    /// the device sees what the CPU wrote through it.
-    ///
-    /// Returns `EINVAL` for an empty buffer, or a vmapped one that the vmap range calls cannot
-    /// take (2 GiB and more).
-    pub(crate) fn of<B: MapSource>(buf: &B) -> Result<Self> {
-        let size = buf.size();
-        if size == 0 || (B::VMAPPED && c_int::try_from(size).is_err()) {
-            return Err(EINVAL);
-        }
-        let alias = if B::VMAPPED {
-            core::ptr::from_ref(buf.target()).cast::<u8>() as usize
+/// Writes back (`flush`) or drops (`!flush`) the cache lines of `buf`'s vmap alias, if it has
+/// one. The CPU owns `buf`, and [`prepare`] accepted its size.
+#[inline]
+fn vmap_range<B: MapSource>(buf: &B, flush: bool) {
+    if !B::VMAPPED {
+        return;
+    }
+    let (ptr, len) = (
+        core::ptr::from_ref(buf.target())
+            .cast::<u8>()
+            .cast_mut()
+            .cast(),
+        buf.size() as c_int,
+    );
+    // SAFETY: `ptr` maps `len` bytes of a live vmalloc area.
+    unsafe {
+        if flush {
+            bindings::flush_kernel_vmap_range(ptr, len)
         } else {
-            0
-        };
-        let this = Self { size, alias };
-        this.flush();
-        Ok(this)
-    }
-
-    /// Writes the vmap alias back, before the device reads the pages.
-    #[inline]
-    fn flush(self) {
-        if self.alias != 0 {
-            // SAFETY: `alias` maps `size` bytes of a live vmalloc area; `of` checked the size.
-            unsafe {
-                bindings::flush_kernel_vmap_range(self.alias as *mut c_void, self.size as c_int)
-            };
-        }
-    }
-
-    /// Drops stale lines of the vmap alias, before the CPU reads what the device wrote.
-    #[inline]
-    fn invalidate(self) {
-        if self.alias != 0 {
-            // SAFETY: As for `flush`.
-            unsafe {
-                bindings::invalidate_kernel_vmap_range(
-                    self.alias as *mut c_void,
-                    self.size as c_int,
-                )
-            };
+            bindings::invalidate_kernel_vmap_range(ptr, len)
         }
     }
 }
@@ -274,168 +273,194 @@ pub struct DmaRange {
     pub len: usize,
 }
 
-/// The ranges of a mapping made of pieces. Most buffers are one chunk, which needs no
-/// allocation.
-pub(crate) enum Ranges {
-    Empty,
+/// The device side of a mapping: where the device sees the buffer.
+///
+/// A value of this type is plain data; [`Mapping`] unmaps it.
+pub(crate) enum Dma {
+    /// One `dma_map_phys()` range: a buffer of one physically contiguous chunk, which needs no
+    /// allocation.
     One([DmaRange; 1]),
+    /// One `dma_map_phys()` range per chunk; none yet while a mapping is being made.
     Many(KVec<DmaRange>),
-}
-
-impl Ranges {
-    /// Makes room for one more range, so that [`Ranges::push`] cannot fail.
-    fn reserve(&mut self) -> Result {
-        match self {
-            Self::Empty => {}
-            Self::One([r]) => {
-                let mut v = KVec::with_capacity(2, GFP_ATOMIC)?;
-                v.push(*r, GFP_ATOMIC)?;
-                *self = Self::Many(v);
-            }
-            Self::Many(v) => v.reserve(1, GFP_ATOMIC)?,
-        }
-        Ok(())
-    }
-
-    /// Appends `r`. After [`Ranges::reserve`] this does not allocate and cannot fail.
-    fn push(&mut self, r: DmaRange) -> Result {
-        match self {
-            Self::Empty => *self = Self::One([r]),
-            Self::One(_) => return Err(EINVAL),
-            Self::Many(v) => v.push(r, GFP_NOWAIT)?,
-        }
-        Ok(())
-    }
-
-    fn as_slice(&self) -> &[DmaRange] {
-        match self {
-            Self::Empty => &[],
-            Self::One(r) => r,
-            Self::Many(v) => v,
-        }
-    }
-}
-
-/// How the DMA side of a mapping was made.
-pub(crate) enum Kind {
-    /// One `dma_map_phys()` per physically contiguous chunk; `Ranges::Empty` once unmapped.
-    Pieces(Ranges),
-    /// One IOVA range linked with `dma_iova_link()`.
+    /// One IOVA range linked with `dma_iova_link()`: the range, and the `__size` word of its
+    /// `dma_iova_state`, whose address is the range's.
     #[cfg(CONFIG_IOMMU_DMA)]
-    Iova(bindings::dma_iova_state, [DmaRange; 1]),
+    Iova([DmaRange; 1], u64),
 }
 
-/// The DMA side of a mapping of a device bound for `'a`. Dropping it unmaps.
+/// Maps `phys..phys + len` for `dev` in direction `dir`.
 ///
-/// # Invariants
+/// # Safety
 ///
-/// `kind` describes live mappings of `dev` in direction `dir`.
-pub(crate) struct Handle<'a> {
-    dev: &'a Device<Bound>,
+/// `phys..phys + len` must be memory the caller owns and keeps until it unmaps the range.
+#[inline]
+unsafe fn map_phys(
+    dev: &Device<Bound>,
+    phys: bindings::phys_addr_t,
+    len: usize,
     dir: DataDirection,
-    kind: Kind,
+    attrs: Attrs,
+) -> Result<DmaRange> {
+    // SAFETY: `dev` is a bound device; the caller owns the memory.
+    let addr =
+        unsafe { bindings::dma_map_phys(dev.as_raw(), phys, len, dir.into(), attrs.as_raw()) };
+    // dma-debug records that the driver checked the address.
+    #[cfg(CONFIG_DMA_API_DEBUG)]
+    // SAFETY: `dev` is valid.
+    let failed = unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0;
+    #[cfg(not(CONFIG_DMA_API_DEBUG))]
+    let failed = addr == DmaAddress::MAX;
+    if failed {
+        return Err(ENOMEM);
+    }
+    Ok(DmaRange { addr, len })
 }
 
-impl<'a> Handle<'a> {
+impl Dma {
     /// Maps each chunk of `src` with `dma_map_phys()`.
     ///
     /// Allocates only for a source of more than one chunk, and then with `GFP_ATOMIC`: mapping
-    /// never sleeps, as `dma_map_phys()` does not.
-    pub(crate) fn map_pieces<B: MapSource>(
-        dev: &'a Device<Bound>,
+    /// never sleeps, as `dma_map_phys()` does not. On failure, unmaps what it mapped.
+    #[inline]
+    pub(crate) fn map<B: MapSource>(
+        dev: &Device<Bound>,
         src: &B,
         dir: DataDirection,
+        attrs: Attrs,
     ) -> Result<Self> {
-        // Dropping `handle` on an error path unmaps what was mapped so far.
-        let mut handle = Self {
-            dev,
-            dir,
-            kind: Kind::Pieces(Ranges::Empty),
-        };
-        src.chunks(&mut |phys, len| {
-            let Kind::Pieces(ranges) = &mut handle.kind else {
-                return Err(EINVAL);
-            };
-            ranges.reserve()?;
-            // SAFETY: `dev` is a bound device; `phys..phys + len` is memory the caller owns.
-            let addr = unsafe { bindings::dma_map_phys(dev.as_raw(), phys, len, dir.into(), 0) };
-            // SAFETY: `dev` is valid.
-            if unsafe { bindings::dma_mapping_error(dev.as_raw(), addr) } != 0 {
-                return Err(ENOMEM);
-            }
-            ranges.push(DmaRange { addr, len }).inspect_err(|_| {
-                // SAFETY: `addr` was just mapped, and is recorded nowhere.
-                unsafe { bindings::dma_unmap_phys(dev.as_raw(), addr, len, dir.into(), 0) };
-            })
+        if !B::CONTIGUOUS {
+            return Self::map_chunks(dev, src, dir, attrs);
+        }
+        let mut one = None;
+        src.chunks(|phys, len| {
+            one = Some((phys, len));
+            Ok(())
         })?;
-        Ok(handle)
+        let (phys, len) = one.ok_or(EINVAL)?;
+        // SAFETY: `src` owns the memory, and the caller keeps `src` until it unmaps.
+        Ok(Self::One([unsafe {
+            map_phys(dev, phys, len, dir, attrs)?
+        }]))
     }
 
-    /// Wraps an IOVA range of `dev` linked in direction `dir`.
+    /// [`Dma::map`] for a source that may have several chunks.
+    fn map_chunks<B: MapSource>(
+        dev: &Device<Bound>,
+        src: &B,
+        dir: DataDirection,
+        attrs: Attrs,
+    ) -> Result<Self> {
+        let mut dma = Self::Many(KVec::new());
+        let res = src.chunks(|phys, len| {
+            // SAFETY: `src` owns the chunk, and the caller keeps `src` until it unmaps.
+            let r = unsafe { map_phys(dev, phys, len, dir, attrs)? };
+            dma.push(r).inspect_err(|_| {
+                // SAFETY: `r` was just mapped, and is recorded nowhere.
+                unsafe { unmap_range(dev, r, dir, attrs::DMA_ATTR_SKIP_CPU_SYNC) };
+            })
+        });
+        match res {
+            Ok(()) if !dma.pieces().is_empty() => Ok(dma),
+            res => {
+                // SAFETY: `dma` holds what was mapped here, which nothing else knows of; the CPU
+                // still owns the buffer.
+                unsafe { dma.unmap(dev, dir, attrs::DMA_ATTR_SKIP_CPU_SYNC) };
+                res.and(Err(EINVAL))
+            }
+        }
+    }
+
+    /// Records one more mapped range. Allocates (atomically) only from the second range on.
+    fn push(&mut self, r: DmaRange) -> Result {
+        match self {
+            Self::Many(v) if v.is_empty() => *self = Self::One([r]),
+            Self::One([first]) => {
+                let mut v = KVec::with_capacity(2, GFP_ATOMIC)?;
+                v.push(*first, GFP_ATOMIC)?;
+                v.push(r, GFP_ATOMIC)?;
+                *self = Self::Many(v);
+            }
+            Self::Many(v) => v.push(r, GFP_ATOMIC)?,
+            #[cfg(CONFIG_IOMMU_DMA)]
+            Self::Iova(..) => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    /// The ranges the device sees, in order.
+    #[inline]
+    pub(crate) fn ranges(&self) -> &[DmaRange] {
+        match self {
+            Self::One(r) => r,
+            Self::Many(v) => v,
+            #[cfg(CONFIG_IOMMU_DMA)]
+            Self::Iova(r, _) => r,
+        }
+    }
+
+    /// The `dma_map_phys()` ranges, which syncs hand over: none for an IOVA range, which is
+    /// synced once, when it is linked.
+    #[inline]
+    fn pieces(&self) -> &[DmaRange] {
+        match self {
+            Self::One(r) => r,
+            Self::Many(v) => v,
+            #[cfg(CONFIG_IOMMU_DMA)]
+            Self::Iova(..) => &[],
+        }
+    }
+
+    /// The number of bytes mapped.
+    fn size(&self) -> usize {
+        self.ranges().iter().map(|r| r.len).sum()
+    }
+
+    /// Unmaps every range. `attrs` may ask to skip the CPU sync.
     ///
     /// # Safety
     ///
-    /// `state` must be a linked and synced IOVA state of `dev` for `dir`.
-    #[cfg(CONFIG_IOMMU_DMA)]
-    pub(crate) unsafe fn from_iova(
-        dev: &'a Device<Bound>,
-        dir: DataDirection,
-        state: bindings::dma_iova_state,
-    ) -> Self {
-        let range = DmaRange {
-            addr: state.addr,
-            len: super::iova::state_size(&state),
-        };
-        Self {
-            dev,
-            dir,
-            kind: Kind::Iova(state, [range]),
-        }
-    }
-
-    /// The mapped ranges: one for an IOVA mapping.
-    pub(crate) fn ranges(&self) -> &[DmaRange] {
-        match &self.kind {
-            Kind::Pieces(ranges) => ranges.as_slice(),
+    /// `self` must describe live mappings of `dev` for `dir`, which are not used again.
+    #[inline]
+    unsafe fn unmap(&self, dev: &Device<Bound>, dir: DataDirection, attrs: Attrs) {
+        match self {
+            // SAFETY: The caller guarantees that `r` is a live mapping of `dev`.
+            Self::One([r]) => unsafe { unmap_range(dev, *r, dir, attrs) },
             #[cfg(CONFIG_IOMMU_DMA)]
-            Kind::Iova(_, range) => range,
-        }
-    }
-
-    /// Syncs a mapping made of pieces. (An IOVA mapping is synced once, when it is linked.)
-    fn sync(&self, to_device: bool) {
-        let Kind::Pieces(ranges) = &self.kind else {
-            return;
-        };
-        for r in ranges.as_slice() {
-            // SAFETY: By the type invariant `r` is a live mapping of `dev` in `self.dir`.
-            unsafe { sync_single(self.dev, *r, self.dir, to_device) };
-        }
-    }
-
-    /// Unmaps everything; the handle then maps nothing, so that a second call does nothing.
-    ///
-    /// Unmapping hands the memory back to the CPU: bounce buffers are copied back and caches
-    /// invalidated, so the memory must still be there.
-    fn unmap(&mut self) {
-        let dev = self.dev.as_raw();
-        // INVARIANT: the handle maps nothing once `kind` is empty.
-        match core::mem::replace(&mut self.kind, Kind::Pieces(Ranges::Empty)) {
-            Kind::Pieces(ranges) => {
-                for r in ranges.as_slice() {
-                    // SAFETY: By the type invariant `r` was a live mapping of `dev`.
-                    unsafe { bindings::dma_unmap_phys(dev, r.addr, r.len, self.dir.into(), 0) };
-                }
-            }
-            #[cfg(CONFIG_IOMMU_DMA)]
-            Kind::Iova(mut state, [range]) => {
-                // SAFETY: By the type invariant `state` was linked over its whole size.
+            Self::Iova([r], size) => {
+                let mut state = bindings::dma_iova_state {
+                    addr: r.addr,
+                    __size: *size,
+                };
+                // SAFETY: The caller guarantees that `state` is linked over its whole size.
                 unsafe {
-                    bindings::dma_iova_destroy(dev, &mut state, range.len, self.dir.into(), 0)
+                    bindings::dma_iova_destroy(
+                        dev.as_raw(),
+                        &mut state,
+                        r.len,
+                        dir.into(),
+                        attrs.as_raw(),
+                    )
                 };
             }
+            _ => {
+                for r in self.pieces() {
+                    // SAFETY: The caller guarantees that `r` is a live mapping of `dev`.
+                    unsafe { unmap_range(dev, *r, dir, attrs) };
+                }
+            }
         }
     }
+}
+
+/// Unmaps one `dma_map_phys()` range.
+///
+/// # Safety
+///
+/// `r` must be a live mapping of `dev` for `dir`, not used again.
+#[inline]
+unsafe fn unmap_range(dev: &Device<Bound>, r: DmaRange, dir: DataDirection, attrs: Attrs) {
+    // SAFETY: Guaranteed by the caller.
+    unsafe { bindings::dma_unmap_phys(dev.as_raw(), r.addr, r.len, dir.into(), attrs.as_raw()) };
 }
 
 /// Hands `range` to the device (`to_device`) or to the CPU with `dma_sync_single_for_*()`.
@@ -461,12 +486,6 @@ pub(crate) unsafe fn sync_single(
     }
 }
 
-impl Drop for Handle<'_> {
-    fn drop(&mut self) {
-        self.unmap();
-    }
-}
-
 /// A streaming mapping of `B` for transfers in direction `D`, for a device bound for `'a`.
 ///
 /// Use it as [`DeviceOwned<Mapping<B, D>>`] or [`CpuOwned<Mapping<B, D>>`]. It borrows the bound
@@ -475,15 +494,19 @@ impl Drop for Handle<'_> {
 ///
 /// # Invariants
 ///
-/// - `handle` maps `buf` for `D`, until `handle` is unmapped;
-/// - `buf` is dropped only after `handle` is unmapped;
-/// - `cpu` describes `buf`.
+/// - `dma` maps `buf` for `dev` in direction `D`, until the mapping is dropped or
+///   `Mapping::into_buf` unmaps it;
+/// - `buf` is dropped only after `dma` is unmapped.
 pub struct Mapping<'a, B: MapSource, D: Direction> {
-    handle: Handle<'a>,
+    dev: &'a Device<Bound>,
+    dma: Dma,
     buf: ManuallyDrop<B>,
-    cpu: CpuSide,
     _dir: PhantomData<D>,
 }
+
+/// The attributes a driver may ask for on a streaming mapping: hints that do not change what
+/// memory the device reaches or who owns it.
+const MAP_ATTRS: Attrs = Attrs(bindings::DMA_ATTR_WEAK_ORDERING | bindings::DMA_ATTR_NO_WARN);
 
 impl<'a, B: MapSource, D: Direction> Mapping<'a, B, D> {
     /// Maps `buf` for the device and hands it to the device.
@@ -491,58 +514,145 @@ impl<'a, B: MapSource, D: Direction> Mapping<'a, B, D> {
     /// Never sleeps, so it can be called in atomic context. Returns `EINVAL` for an empty
     /// buffer and `ENOMEM` if the DMA API cannot map it (for example, a device with a small DMA
     /// mask and no bounce buffers in reach).
+    #[inline]
     pub fn new(dev: &'a Device<Bound>, buf: B) -> Result<DeviceOwned<Self>> {
-        let cpu = CpuSide::of(&buf)?;
-        let handle = Handle::map_pieces(dev, &buf, D::DIRECTION)?;
-        // SAFETY: `dma_map_phys()` hands the memory to the device.
-        Ok(unsafe { DeviceOwned::new(Self::from_handle(buf, cpu, handle)) })
+        Self::new_with_attrs(dev, buf, Attrs(0))
     }
 
-    /// Pairs `buf`, described by `cpu`, with the `handle` that maps it.
-    pub(crate) fn from_handle(buf: B, cpu: CpuSide, handle: Handle<'a>) -> Self {
-        // INVARIANT: `handle` maps `buf`, which `cpu` describes; `buf` is dropped by `Drop` or
-        // `into_buf` only.
+    /// As [`Mapping::new`], with mapping attributes: [`DMA_ATTR_WEAK_ORDERING`] and
+    /// [`DMA_ATTR_NO_WARN`] are accepted, others are refused with `EINVAL`.
+    /// (`DMA_ATTR_SKIP_CPU_SYNC` is what [`Mapping::new_cpu_owned`] and
+    /// [`CpuOwned::unmap`](CpuOwned::unmap) use.)
+    ///
+    /// [`DMA_ATTR_WEAK_ORDERING`]: attrs::DMA_ATTR_WEAK_ORDERING
+    /// [`DMA_ATTR_NO_WARN`]: attrs::DMA_ATTR_NO_WARN
+    #[inline]
+    pub fn new_with_attrs(
+        dev: &'a Device<Bound>,
+        buf: B,
+        attrs: Attrs,
+    ) -> Result<DeviceOwned<Self>> {
+        if !MAP_ATTRS.contains(attrs) {
+            return Err(EINVAL);
+        }
+        prepare(&buf)?;
+        let dma = Dma::map(dev, &buf, D::DIRECTION, attrs)?;
+        // SAFETY: `dma_map_phys()` hands the memory to the device.
+        Ok(unsafe { DeviceOwned::new(Self::from_dma(dev, buf, dma)) })
+    }
+
+    /// Maps `buf` for the device without handing it over (`DMA_ATTR_SKIP_CPU_SYNC`): the CPU
+    /// keeps it, to fill it before [`CpuOwned::sync_for_device`]. This is how a driver maps
+    /// buffers ahead of time, for example a receive ring at open.
+    #[inline]
+    pub fn new_cpu_owned(dev: &'a Device<Bound>, buf: B) -> Result<CpuOwned<Self>> {
+        prepare(&buf)?;
+        let dma = Dma::map(dev, &buf, D::DIRECTION, attrs::DMA_ATTR_SKIP_CPU_SYNC)?;
+        // SAFETY: Without the CPU sync, the mapping leaves the memory to the CPU.
+        Ok(unsafe { CpuOwned::new(Self::from_dma(dev, buf, dma)) })
+    }
+
+    /// Pairs `buf` with `dma`, which maps it for `dev` in direction `D`.
+    #[inline]
+    pub(crate) fn from_dma(dev: &'a Device<Bound>, buf: B, dma: Dma) -> Self {
+        // INVARIANT: `dma` maps `buf`; `buf` is dropped by `Drop` or `into_buf` only, after
+        // they unmap.
         Self {
-            handle,
+            dev,
+            dma,
             buf: ManuallyDrop::new(buf),
-            cpu,
             _dir: PhantomData,
         }
     }
 
-    /// Unmaps the buffer and hands it back to the CPU.
-    fn unmap(&mut self) {
-        self.handle.unmap();
-        self.cpu.invalidate();
+    /// Unmaps the buffer and hands it back to the CPU, unless `attrs` skips the CPU sync
+    /// because the CPU owns it already.
+    ///
+    /// # Safety
+    ///
+    /// Called once, by `Drop` or `into_buf`.
+    #[inline]
+    unsafe fn unmap_dma(&self, attrs: Attrs) {
+        // SAFETY: By the type invariant `dma` maps `buf` for `dev`; the caller unmaps once.
+        unsafe { self.dma.unmap(self.dev, D::DIRECTION, attrs) };
+        if !attrs.contains(attrs::DMA_ATTR_SKIP_CPU_SYNC) {
+            vmap_range(&*self.buf, false);
+        }
     }
 
-    /// Unmaps the buffer and returns it.
-    pub(crate) fn into_buf(self) -> B {
+    /// Unmaps the buffer and returns it. `attrs` may skip the CPU sync.
+    #[inline]
+    pub(crate) fn into_buf(self, attrs: Attrs) -> B {
         let mut this = ManuallyDrop::new(self);
-        this.unmap();
-        // SAFETY: `this` is never dropped, so each field is moved out exactly once, and the
-        // buffer only after it was unmapped.
-        let (handle, buf) = unsafe {
+        // SAFETY: `this` is never dropped, so this is the only unmap.
+        unsafe { this.unmap_dma(attrs) };
+        // SAFETY: `this` is never dropped, so each owning field is moved out exactly once, the
+        // buffer after the unmap.
+        let (dma, buf) = unsafe {
             (
-                core::ptr::read(&this.handle),
+                core::ptr::read(&this.dma),
                 ManuallyDrop::take(&mut this.buf),
             )
         };
-        drop(handle);
+        drop(dma);
         buf
     }
 
     /// The mapped ranges, in order: one per physically contiguous chunk of the buffer.
+    #[inline]
     pub fn ranges(&self) -> &[DmaRange] {
-        self.handle.ranges()
+        self.dma.ranges()
+    }
+
+    /// Hands `len` bytes from `offset` to the device (`to_device`) or to the CPU; the vmap
+    /// alias, if any, is handled whole.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Region::sync`]; `offset + len` is at most the size.
+    unsafe fn sync_part(&self, offset: usize, len: usize, to_device: bool) {
+        if to_device {
+            vmap_range(&*self.buf, true);
+        }
+        let mut start = 0;
+        for r in self.dma.pieces() {
+            let lo = offset.max(start);
+            let hi = (offset + len).min(start + r.len);
+            if lo < hi {
+                let part = DmaRange {
+                    addr: r.addr + (lo - start) as DmaAddress,
+                    len: hi - lo,
+                };
+                // SAFETY: `part` lies in `r`, a live mapping of `dev` for `D`.
+                unsafe { sync_single(self.dev, part, D::DIRECTION, to_device) };
+            }
+            start += r.len;
+        }
+        if !to_device {
+            vmap_range(&*self.buf, false);
+        }
+    }
+}
+
+/// Syncs each of `ranges`, out of line: the common mapping has one range, which
+/// [`Region::sync`] syncs itself.
+///
+/// # Safety
+///
+/// Each of `ranges` must be a live single mapping of `dev` in direction `dir`.
+#[inline(never)]
+unsafe fn sync_pieces(dev: &Device, ranges: &[DmaRange], dir: DataDirection, to_device: bool) {
+    for r in ranges {
+        // SAFETY: Guaranteed by the caller.
+        unsafe { sync_single(dev, *r, dir, to_device) };
     }
 }
 
 impl<B: MapSource, D: Direction> Drop for Mapping<'_, B, D> {
     fn drop(&mut self) {
-        // Unmap first: swiotlb copies the bounce slot back into the buffer, so it must still
-        // be there.
-        self.unmap();
+        // SAFETY: This is the only unmap: `into_buf` never drops. Unmapping first, with the CPU
+        // sync, copies a bounce slot back while the buffer is still there.
+        unsafe { self.unmap_dma(Attrs(0)) };
         // SAFETY: By the type invariant `buf` is dropped here only, after the unmap.
         unsafe { ManuallyDrop::drop(&mut self.buf) };
     }
@@ -558,41 +668,82 @@ impl<B: MapSource, D: Direction> Region for Mapping<'_, B, D> {
     }
 
     fn size(&self) -> usize {
-        self.cpu.size
+        self.dma.size()
     }
 
     #[inline]
     unsafe fn sync(&self, to_device: bool) {
         if to_device {
-            self.cpu.flush();
+            vmap_range(&*self.buf, true);
         }
-        self.handle.sync(to_device);
+        match &self.dma {
+            // SAFETY: By the type invariant `r` is a live mapping of `dev` for `D`.
+            Dma::One([r]) => unsafe { sync_single(self.dev, *r, D::DIRECTION, to_device) },
+            // SAFETY: As above.
+            dma => unsafe { sync_pieces(self.dev, dma.pieces(), D::DIRECTION, to_device) },
+        }
         if !to_device {
-            self.cpu.invalidate();
+            vmap_range(&*self.buf, false);
         }
     }
 
+    #[inline]
     unsafe fn cpu(&self) -> &B::Target {
         self.buf.target()
     }
 
+    #[inline]
     unsafe fn cpu_mut(&mut self) -> &mut B::Target {
         self.buf.target_mut()
     }
 }
 
 impl<B: MapSource, D: Direction> CpuOwned<Mapping<'_, B, D>> {
-    /// Unmaps the buffer and returns it.
+    /// Unmaps the buffer and returns it, with what the CPU wrote into it since it took it.
+    ///
+    /// The CPU owns the buffer already, so the unmap skips the CPU sync
+    /// (`DMA_ATTR_SKIP_CPU_SYNC`): under swiotlb, the bounce slot is not copied back over what
+    /// the CPU wrote.
+    #[inline]
     pub fn unmap(self) -> B {
-        self.into_inner().into_buf()
+        self.into_inner().into_buf(attrs::DMA_ATTR_SKIP_CPU_SYNC)
     }
 }
 
-impl<B: MapSource, D: Direction> DeviceOwned<Mapping<'_, B, D>> {
+impl<'a, B: MapSource, D: Direction> DeviceOwned<Mapping<'a, B, D>> {
     /// Unmaps the buffer and returns it. Unmapping hands it to the CPU.
     ///
     /// The device must be done with the buffer.
+    #[inline]
     pub fn unmap(self) -> B {
-        self.into_inner().into_buf()
+        self.into_inner().into_buf(Attrs(0))
+    }
+
+    /// Gives `len` bytes from `offset` to the CPU for the time of `f`, then back to the device
+    /// (`dma_sync_single_range_for_cpu()` and `..._for_device()`), as a driver does when the
+    /// device filled only part of a buffer it keeps mapped.
+    ///
+    /// `f` sees the whole buffer; only the part is synced, so the rest holds what the CPU had
+    /// before. The device must be done with the part. Returns `EINVAL`, and syncs nothing, if
+    /// the part does not lie in the buffer.
+    pub fn with_cpu_part<R>(
+        &mut self,
+        offset: usize,
+        len: usize,
+        f: impl FnOnce(&mut CpuOwned<Mapping<'a, B, D>>) -> R,
+    ) -> Result<R> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.region().size() => {}
+            _ => return Err(EINVAL),
+        }
+        // SAFETY: The part lies in the mapping; these are the hand-overs of the part, around
+        // the CPU's use of it.
+        Ok(unsafe {
+            self.with_cpu_raw(
+                |m| m.sync_part(offset, len, false),
+                f,
+                |m| m.sync_part(offset, len, true),
+            )
+        })
     }
 }

@@ -126,6 +126,7 @@ fn has_pattern(bytes: &[u8], start: usize, seed: u8) -> bool {
 mod streaming {
     use super::*;
     use crate::dma::{
+        attrs,
         streaming::{MapSource, Mapping},
         Bidirectional, FromDevice, ToDevice,
     };
@@ -165,6 +166,111 @@ mod streaming {
         fill_pattern(device_view(m.dma_handle(), 5000), 0, 3);
         let cpu = m.sync_for_cpu();
         assert!(has_pattern(&cpu, 0, 3));
+        Ok(())
+    }
+
+    /// What the CPU writes while it owns a bidirectional mapping survives the unmap: the
+    /// CPU-owned unmap skips the CPU sync, so under swiotlb the bounce slot, which still holds
+    /// what the device wrote, is not copied back over it.
+    #[test]
+    fn cpu_writes_survive_unmap() -> Result {
+        const NAME: &CStr = c"rdt-cpu-writes-survive-unmap";
+        let t = TestDevice::new(NAME, 64)?;
+        let m = Mapping::<_, Bidirectional>::new(t.dev(), KVec::from_elem(0u8, 2000, GFP_KERNEL)?)?;
+        fill_pattern(device_view(m.dma_handle(), 2000), 0, 4);
+        let mut cpu = m.sync_for_cpu();
+        assert!(has_pattern(&cpu, 0, 4));
+        fill_pattern(&mut cpu, 0, 5);
+        let data = cpu.unmap();
+        assert!(has_pattern(&data, 0, 5));
+        assert_eq!(live_entries(NAME)?, 0);
+        Ok(())
+    }
+
+    /// `with_cpu` hands a mapping to the CPU and back in place, as often as the device fills
+    /// it: each time the CPU sees the device's latest bytes.
+    #[test]
+    fn with_cpu_recycles_in_place() -> Result {
+        const NAME: &CStr = c"rdt-with-cpu-recycles-in-place";
+        let t = TestDevice::new(NAME, 64)?;
+        let mut m =
+            Mapping::<_, FromDevice>::new(t.dev(), KVec::from_elem(0u8, 3000, GFP_KERNEL)?)?;
+        for seed in [6, 7] {
+            fill_pattern(device_view(m.dma_handle(), 3000), 0, seed);
+            assert!(m.with_cpu(|cpu| has_pattern(cpu, 0, seed)));
+        }
+        assert_eq!(live_entries(NAME)?, 1);
+        drop(m);
+        assert_eq!(live_entries(NAME)?, 0);
+        Ok(())
+    }
+
+    /// A partial sync hands over just its bytes, across the chunks of a vmalloc'ed vector too:
+    /// under swiotlb the bytes outside it keep what the CPU had. A part outside the buffer is
+    /// refused.
+    #[test]
+    fn partial_sync_hands_over_the_part() -> Result {
+        const NAME: &CStr = c"rdt-partial-sync-hands-over-the-part";
+        let t = TestDevice::new(NAME, 64)?;
+        let page = crate::page::PAGE_SIZE;
+        let size = 3 * page;
+        let mut m =
+            Mapping::<_, FromDevice>::new(t.dev(), VVec::from_elem(0u8, size, GFP_KERNEL)?)?;
+        let ranges = m.region().ranges();
+        let mut start = 0;
+        for r in ranges {
+            fill_pattern(device_view(r.addr, r.len), start, 8);
+            start += r.len;
+        }
+        let (offset, len) = (page - 50, 100);
+        let seen = m.with_cpu_part(offset, len, |cpu| {
+            let part = has_pattern(&cpu[offset..offset + len], offset, 8);
+            let rest_zero = cpu[..offset].iter().all(|&b| b == 0);
+            (part, rest_zero)
+        })?;
+        assert!(seen.0);
+        if t.setup() == Setup::Swiotlb {
+            assert!(seen.1);
+        }
+        assert_eq!(m.with_cpu_part(size - 10, 11, |_| ()).err(), Some(EINVAL));
+        assert_eq!(m.with_cpu_part(usize::MAX, 2, |_| ()).err(), Some(EINVAL));
+        Ok(())
+    }
+
+    /// A buffer mapped CPU-owned (`DMA_ATTR_SKIP_CPU_SYNC`) reaches the device at
+    /// `sync_for_device`, with what the CPU wrote after mapping it. Hints are accepted as
+    /// attributes, anything else is refused.
+    #[test]
+    fn cpu_owned_mapping_and_attrs() -> Result {
+        const NAME: &CStr = c"rdt-cpu-owned-mapping-and-attrs";
+        let t = TestDevice::new(NAME, 64)?;
+        let mut cpu = Mapping::<_, ToDevice>::new_cpu_owned(
+            t.dev(),
+            KVec::from_elem(0u8, 1500, GFP_KERNEL)?,
+        )?;
+        fill_pattern(&mut cpu, 0, 10);
+        let m = cpu.sync_for_device();
+        assert!(has_pattern(device_view(m.dma_handle(), 1500), 0, 10));
+        drop(m.unmap());
+        let hint = attrs::DMA_ATTR_WEAK_ORDERING | attrs::DMA_ATTR_NO_WARN;
+        let m = Mapping::<_, ToDevice>::new_with_attrs(
+            t.dev(),
+            KVec::from_elem(1u8, 64, GFP_KERNEL)?,
+            hint,
+        )?;
+        drop(m);
+        for bad in [
+            attrs::DMA_ATTR_MMIO,
+            attrs::DMA_ATTR_SKIP_CPU_SYNC,
+            attrs::DMA_ATTR_PRIVILEGED,
+        ] {
+            let buf = KVec::from_elem(1u8, 64, GFP_KERNEL)?;
+            assert_eq!(
+                Mapping::<_, ToDevice>::new_with_attrs(t.dev(), buf, bad).err(),
+                Some(EINVAL)
+            );
+        }
+        assert_eq!(live_entries(NAME)?, 0);
         Ok(())
     }
 
@@ -220,7 +326,7 @@ mod streaming {
             512
         }
 
-        fn chunks(&self, f: &mut dyn FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
+        fn chunks(&self, mut f: impl FnMut(bindings::phys_addr_t, usize) -> Result) -> Result {
             // SAFETY: A `KBox` is kmalloc memory, in the linear map.
             f(
                 unsafe { bindings::virt_to_phys(self.0.as_ptr().cast_mut().cast()) },
@@ -433,7 +539,7 @@ mod pool {
         let pool = Pool::<[u8; 96]>::new(t.dev(), c"rust-dma-test", 128, 0)?;
         let mut blocks = KVec::new();
         for n in 0..40u8 {
-            let mut b = pool.alloc(GFP_KERNEL)?;
+            let mut b = pool.alloc_zeroed(GFP_KERNEL)?;
             assert_eq!(b.dma_handle() % 128, 0);
             assert!(b.read().iter().all(|&x| x == 0));
             b.write([n; 96]);
@@ -470,6 +576,24 @@ mod pool {
             Pool::<[u8; 64]>::new(t.dev(), c"bad", 8, 32).err(),
             Some(EINVAL)
         );
+        Ok(())
+    }
+
+    /// `alloc_zeroed` clears a block that an earlier block left written; the pool hands the
+    /// last freed block out first.
+    #[test]
+    fn alloc_zeroed_clears_reused_block() -> Result {
+        const NAME: &CStr = c"rdt-pool-zeroed-reuse";
+        let t = TestDevice::new(NAME, 64)?;
+        let pool = Pool::<[u8; 64]>::new(t.dev(), c"rust-dma-test", 64, 0)?;
+        let _keep = pool.alloc(GFP_KERNEL)?;
+        let mut b = pool.alloc(GFP_KERNEL)?;
+        b.write([0xee; 64]);
+        let addr = b.dma_handle();
+        drop(b);
+        let b = pool.alloc_zeroed(GFP_KERNEL)?;
+        assert_eq!(b.dma_handle(), addr);
+        assert_eq!(b.read(), [0; 64]);
         Ok(())
     }
 
@@ -531,7 +655,7 @@ mod limits {
 #[kunit_tests(rust_dma_sg)]
 mod sg {
     use super::*;
-    use crate::{dma::DataDirection, scatterlist::SGTable};
+    use crate::{devres::Devres, dma::DataDirection, scatterlist::SGTable};
 
     /// What the device writes into a mapped table reaches the pages at `sync_for_cpu`; only
     /// the device the table is mapped for may sync it.
@@ -562,6 +686,35 @@ mod sg {
 
         let other = TestDevice::new(c"rdt-sgtable-other-device", 64)?;
         assert_eq!(sgt.sync_for_cpu(other.dev()).err(), Some(EINVAL));
+        Ok(())
+    }
+
+    /// What a binding set up with the device (a mapped table, a `Devres`) is revoked when the
+    /// binding ends, and stays revoked when the same device is bound again: the bound device
+    /// of the new binding does not unlock it. (`device_release_driver()` and `device_attach()`
+    /// are what the sysfs `unbind` and `bind` files call.)
+    #[test]
+    fn rebind_does_not_revive() -> Result {
+        const NAME: &CStr = c"rdt-rebind-does-not-revive";
+        let t = TestDevice::new(NAME, 64)?;
+        let pages = VVec::<u8>::from_elem(0, 2 * crate::page::PAGE_SIZE, GFP_KERNEL)?;
+        let sgt = KBox::pin_init(
+            SGTable::new(t.dev(), pages, DataDirection::FromDevice, GFP_KERNEL),
+            GFP_KERNEL,
+        )?;
+        let data = Devres::new(t.dev(), 42u32)?;
+        assert_eq!(data.access(t.dev()).copied(), Ok(42));
+        assert!(live_entries(NAME)? >= 1);
+        let raw = t.dev().as_raw();
+        // SAFETY: `raw` is a registered device. Nothing uses `t.dev()` as bound until it is bound
+        // again below.
+        unsafe { bindings::device_release_driver(raw) };
+        assert!(data.try_access().is_none());
+        assert_eq!(live_entries(NAME)?, 0);
+        // SAFETY: As above; the faux driver matches every faux device.
+        assert_eq!(unsafe { bindings::device_attach(raw) }, 1);
+        assert_eq!(data.access(t.dev()).err(), Some(ENXIO));
+        assert_eq!(sgt.sync_for_cpu(t.dev()).err(), Some(ENXIO));
         Ok(())
     }
 }
