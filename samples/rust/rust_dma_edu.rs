@@ -72,6 +72,21 @@ impl Edu<'_> {
         Err(ETIMEDOUT)
     }
 
+    /// Turns the error of a transfer into the caller's error, leaking `busy` if the transfer
+    /// timed out: edu may still be copying into or out of it, and freeing or unmapping it would
+    /// let the device reach memory that is no longer the buffer's. The API cannot know when the
+    /// device is done; the driver does.
+    fn abandon<T>(&self, e: Error, busy: T) -> Error {
+        if e == ETIMEDOUT {
+            dev_err!(
+                self.pdev,
+                "leaving the timed-out transfer's buffers mapped, for ever\n"
+            );
+            core::mem::forget(busy);
+        }
+        e
+    }
+
     /// Copies the logical bytes `0..len` of a mapping made of `ranges` to or from edu.
     fn transfer_ranges(&self, ranges: &[DmaRange], len: usize, to_ram: bool) -> Result {
         let mut off = 0;
@@ -113,8 +128,12 @@ impl Edu<'_> {
         }
         let src: Coherent<[u8]> = src.into();
         let dst = Coherent::<u8>::zeroed_slice(dev, XFER, GFP_KERNEL)?;
-        self.transfer(src.dma_handle(), 0, XFER, false)?;
-        self.transfer(dst.dma_handle(), 0, XFER, true)?;
+        if let Err(e) = self
+            .transfer(src.dma_handle(), 0, XFER, false)
+            .and_then(|()| self.transfer(dst.dma_handle(), 0, XFER, true))
+        {
+            return Err(self.abandon(e, (src, dst)));
+        }
         let mut got = KVec::with_capacity(XFER, GFP_KERNEL)?;
         for i in 0..XFER {
             got.push(kernel::dma_read!(dst, [try: i]), GFP_KERNEL)?;
@@ -130,12 +149,16 @@ impl Edu<'_> {
             out.push(pattern(i, 2), GFP_KERNEL)?;
         }
         let out = Mapping::<_, ToDevice>::new(dev, out)?;
-        self.transfer(out.dma_handle(), 0, XFER, false)?;
+        if let Err(e) = self.transfer(out.dma_handle(), 0, XFER, false) {
+            return Err(self.abandon(e, out));
+        }
         drop(out.unmap());
 
         let back = KBox::new([0u8; XFER], GFP_KERNEL | GFP_DMA)?;
         let back = Mapping::<_, FromDevice>::new(dev, back)?;
-        self.transfer(back.dma_handle(), 0, XFER, true)?;
+        if let Err(e) = self.transfer(back.dma_handle(), 0, XFER, true) {
+            return Err(self.abandon(e, back));
+        }
         let back = back.sync_for_cpu();
         self.check("streaming", back.iter().copied(), 2)
     }
@@ -149,8 +172,17 @@ impl Edu<'_> {
             *x = pattern(i, 3);
         }
         a.write(block);
-        self.transfer(a.dma_handle(), 0x800, 256, false)?;
-        self.transfer(b.dma_handle(), 0x800, 256, true)?;
+        if let Err(e) = self
+            .transfer(a.dma_handle(), 0x800, 256, false)
+            .and_then(|()| self.transfer(b.dma_handle(), 0x800, 256, true))
+        {
+            let e = self.abandon(e, (a, b));
+            if e == ETIMEDOUT {
+                // The blocks are leaked; so must be the pages they are carved from.
+                core::mem::forget(pool);
+            }
+            return Err(e);
+        }
         self.check("pool", b.read().into_iter(), 3)
     }
 
@@ -162,13 +194,17 @@ impl Edu<'_> {
             out.push(pattern(i, 4), GFP_KERNEL)?;
         }
         let out = IovaMapping::<_, ToDevice>::new(dev, out)?;
-        self.transfer_ranges(out.ranges(), XFER, false)?;
+        if let Err(e) = self.transfer_ranges(out.ranges(), XFER, false) {
+            return Err(self.abandon(e, out));
+        }
         let iova = out.uses_iova();
         drop(out.unmap());
 
         let back = KVec::from_elem(0u8, XFER, GFP_KERNEL | GFP_DMA)?;
         let back = IovaMapping::<_, FromDevice>::new(dev, back)?;
-        self.transfer_ranges(back.ranges(), XFER, true)?;
+        if let Err(e) = self.transfer_ranges(back.ranges(), XFER, true) {
+            return Err(self.abandon(e, back));
+        }
         let back = back.unmap();
         self.check("iova", back.into_iter(), 4)?;
         Ok(iova)

@@ -48,7 +48,8 @@ fn link<B: MapSource>(_: &Device<Bound>, _: &B, _: DataDirection) -> Result<Opti
     Ok(None)
 }
 
-/// Links all of `src` into a new IOVA range of `dev`. `Ok(None)` when `dev` cannot use one.
+/// Links all of `src` into a new IOVA range of `dev`. `Ok(None)` when `dev` cannot use one, or
+/// cannot link every chunk of `src` into one.
 #[cfg(CONFIG_IOMMU_DMA)]
 fn link<B: MapSource>(dev: &Device<Bound>, src: &B, dir: DataDirection) -> Result<Option<Dma>> {
     let size = src.size();
@@ -79,16 +80,25 @@ fn link<B: MapSource>(dev: &Device<Bound>, src: &B, dir: DataDirection) -> Resul
             // SAFETY: `linked` bytes from offset 0 are linked.
             to_result(unsafe { bindings::dma_iova_sync(dev.as_raw(), &mut state, 0, linked) })
         });
-    if let Err(e) = res {
+    if res.is_err() {
+        // The IOMMU may refuse a chunk it cannot link (one that does not start on its page
+        // boundary, say), where mapping each chunk on its own still works: undo, and let the
+        // caller map the pieces. The CPU still owns the memory, so skip the CPU sync.
         // SAFETY: `state` is allocated, with `linked` bytes linked from offset 0.
         unsafe {
             if linked == 0 {
                 bindings::dma_iova_free(dev.as_raw(), &mut state)
             } else {
-                bindings::dma_iova_destroy(dev.as_raw(), &mut state, linked, dir.into(), 0)
+                bindings::dma_iova_destroy(
+                    dev.as_raw(),
+                    &mut state,
+                    linked,
+                    dir.into(),
+                    super::attrs::DMA_ATTR_SKIP_CPU_SYNC.as_raw(),
+                )
             }
         }
-        return Err(e);
+        return Ok(None);
     }
     // SAFETY: `state` points to a valid state; the helper only reads it.
     let len = unsafe { bindings::dma_iova_size(&mut state) };
@@ -111,8 +121,8 @@ pub struct IovaMapping<'a, B: MapSource, D: Direction> {
 impl<'a, B: MapSource, D: Direction> IovaMapping<'a, B, D> {
     /// Maps `buf` for `dev`, through one IOVA range if the device's IOMMU offers one.
     ///
-    /// Returns `EINVAL` for an empty buffer, and the error of the C API when linking or mapping
-    /// fails.
+    /// Returns `EINVAL` for an empty buffer, and the error of the C API when mapping fails.
+    /// Where the IOMMU cannot link the buffer into one range, it maps the pieces.
     pub fn new(dev: &'a Device<Bound>, buf: B) -> Result<Self> {
         prepare(&buf)?;
         let (dma, iova) = match link(dev, &buf, D::DIRECTION)? {

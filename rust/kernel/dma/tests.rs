@@ -657,16 +657,15 @@ mod sg {
     use super::*;
     use crate::{devres::Devres, dma::DataDirection, scatterlist::SGTable};
 
-    /// What the device writes into a mapped table reaches the pages at `sync_for_cpu`; only
-    /// the device the table is mapped for may sync it.
+    /// What the device writes into a mapped table reaches the pages, which `with_pages` lends
+    /// to the CPU between the syncs; only the device the table is mapped for may sync it.
     #[test]
     fn sgtable_sync_for_cpu() -> Result {
         const NAME: &CStr = c"rdt-sgtable-sync-for-cpu";
         let t = TestDevice::new(NAME, 64)?;
         let size = 3 * crate::page::PAGE_SIZE;
         let pages = VVec::<u8>::from_elem(0, size, GFP_KERNEL)?;
-        let cpu = pages.as_ptr();
-        let sgt = KBox::pin_init(
+        let mut sgt = KBox::pin_init(
             SGTable::new(t.dev(), pages, DataDirection::FromDevice, GFP_KERNEL),
             GFP_KERNEL,
         )?;
@@ -678,14 +677,14 @@ mod sg {
         }
         assert!(off >= size);
         sgt.sync_for_cpu(t.dev())?;
-        // SAFETY: The table owns the vmalloc area of `size` bytes at `cpu` while `sgt` lives,
-        // and after the sync the CPU may read it.
-        let seen = unsafe { core::slice::from_raw_parts(cpu, size) };
-        assert!(has_pattern(seen, 0, 8));
         sgt.sync_for_device(t.dev())?;
+        let seen = sgt.as_mut().with_pages(t.dev(), |p| has_pattern(p, 0, 8))?;
+        assert!(seen);
 
         let other = TestDevice::new(c"rdt-sgtable-other-device", 64)?;
         assert_eq!(sgt.sync_for_cpu(other.dev()).err(), Some(EINVAL));
+        let ran = sgt.as_mut().with_pages(other.dev(), |_| ());
+        assert_eq!(ran.err(), Some(EINVAL));
         Ok(())
     }
 
@@ -698,7 +697,7 @@ mod sg {
         const NAME: &CStr = c"rdt-rebind-does-not-revive";
         let t = TestDevice::new(NAME, 64)?;
         let pages = VVec::<u8>::from_elem(0, 2 * crate::page::PAGE_SIZE, GFP_KERNEL)?;
-        let sgt = KBox::pin_init(
+        let mut sgt = KBox::pin_init(
             SGTable::new(t.dev(), pages, DataDirection::FromDevice, GFP_KERNEL),
             GFP_KERNEL,
         )?;
@@ -715,6 +714,8 @@ mod sg {
         assert_eq!(unsafe { bindings::device_attach(raw) }, 1);
         assert_eq!(data.access(t.dev()).err(), Some(ENXIO));
         assert_eq!(sgt.sync_for_cpu(t.dev()).err(), Some(ENXIO));
+        let ran = sgt.as_mut().with_pages(t.dev(), |_| ());
+        assert_eq!(ran.err(), Some(ENXIO));
         Ok(())
     }
 }
