@@ -56,7 +56,7 @@ fn user_pattern(i: usize, seed: u8) -> u8 {
 }
 
 type Buffer = Coherent<[u8]>;
-type Pages = NonCoherent<Bidirectional>;
+type Pages = NonCoherent<'static, Bidirectional>;
 
 /// The buffers of the bound device.
 #[derive(Clone)]
@@ -198,13 +198,13 @@ impl pci::Driver for MmapSample {
             for (i, b) in buf.iter_mut().enumerate() {
                 *b = driver_pattern(i, 0);
             }
-            let mut pages = Pages::alloc(dev, SIZE, GFP_KERNEL)?;
+            let mut pages = NonCoherent::<Bidirectional>::alloc(dev, SIZE, GFP_KERNEL)?;
             for (i, b) in pages.iter_mut().enumerate() {
                 *b = driver_pattern(i, 0xff);
             }
             // Shared with user space, the pages leave the ownership tracking.
             let bufs = Buffers {
-                coherent: Shared::new(dev, buf.into())?,
+                coherent: Shared::new(dev, Buffer::from(buf))?,
                 pages: Shared::new(dev, pages.into_inner())?,
             };
             let slot = current()?;

@@ -67,8 +67,22 @@ mod private {
     pub trait Sealed {}
 }
 
-/// DMA buffers that can be mapped into user space.
-pub trait Mmap: private::Sealed + Send + Sync + 'static {
+/// DMA buffers that can be mapped into user space, through a [`Shared`].
+pub trait Mmap: private::Sealed + Send + Sync {
+    /// The buffer as a [`Shared`] keeps it: the same type, its borrow of the bound device (if it
+    /// has one) extended to `'static`, which is sound because [`Shared`] frees it before the
+    /// binding ends.
+    #[doc(hidden)]
+    type Shared: Mmap + 'static;
+
+    /// Extends the buffer's borrow of its device.
+    ///
+    /// # Safety
+    ///
+    /// The result must be dropped before the binding of the buffer's device ends.
+    #[doc(hidden)]
+    unsafe fn into_shared(self) -> Self::Shared;
+
     /// Maps the buffer into `vma`, returning a negative errno on failure.
     ///
     /// # Safety
@@ -84,6 +98,13 @@ impl<T: KnownSize + AsBytes + FromBytes + Send + Sync + ?Sized + 'static> privat
 }
 
 impl<T: KnownSize + AsBytes + FromBytes + Send + Sync + ?Sized + 'static> Mmap for Coherent<T> {
+    // A `Coherent` holds a reference to its device, not a borrow.
+    type Shared = Self;
+
+    unsafe fn into_shared(self) -> Self {
+        self
+    }
+
     unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
         // SAFETY: By the type invariant of `Coherent` these are the values of a live
         // allocation of `dev`; `vma` is a VMA being set up, as the caller guarantees.
@@ -100,21 +121,32 @@ impl<T: KnownSize + AsBytes + FromBytes + Send + Sync + ?Sized + 'static> Mmap f
     }
 }
 
-impl<D: Direction> private::Sealed for NonCoherent<D> {}
-impl<D: Direction> Mmap for NonCoherent<D> {
-    unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
-        // SAFETY: Same requirement.
-        unsafe { NonCoherent::mmap_raw(self, vma) }
-    }
+/// Implements [`Mmap`] for an allocation type `$ty<'a, D>` that borrows its bound device.
+macro_rules! borrowing_mmap {
+    ($ty:ident) => {
+        impl<D: Direction> private::Sealed for $ty<'_, D> {}
+
+        impl<D: Direction> Mmap for $ty<'_, D> {
+            type Shared = $ty<'static, D>;
+
+            unsafe fn into_shared(self) -> $ty<'static, D> {
+                let this = ManuallyDrop::new(self);
+                // SAFETY: The two types differ only in the lifetime of the device borrow, which
+                // the caller keeps valid for as long as the result lives; `this` is not dropped,
+                // so the allocation has one owner.
+                unsafe { core::ptr::from_ref(&*this).cast::<$ty<'static, D>>().read() }
+            }
+
+            unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
+                // SAFETY: Same requirement.
+                unsafe { $ty::mmap_raw(self, vma) }
+            }
+        }
+    };
 }
 
-impl<D: Direction> private::Sealed for NonContiguous<D> {}
-impl<D: Direction> Mmap for NonContiguous<D> {
-    unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
-        // SAFETY: Same requirement.
-        unsafe { NonContiguous::mmap_raw(self, vma) }
-    }
-}
+borrowing_mmap!(NonCoherent);
+borrowing_mmap!(NonContiguous);
 
 /// A range of a file through which a process maps a shared buffer.
 ///
@@ -232,9 +264,12 @@ pub struct Shared<M: Mmap> {
     state: Arc<StateCell<M>>,
 }
 
-impl<M: Mmap> Shared<M> {
+impl<M: Mmap + 'static> Shared<M> {
     /// Shares `buf`, an allocation of `dev`, until `dev`'s binding ends.
-    pub fn new(dev: &Device<Bound>, buf: M) -> Result<Arc<Self>> {
+    pub fn new<B: Mmap<Shared = M>>(dev: &Device<Bound>, buf: B) -> Result<Arc<Self>> {
+        // SAFETY: The buffer is kept in `State`, whose `Revoker` drops it when the binding of
+        // `dev`, the buffer's device, ends, at the latest.
+        let buf = unsafe { buf.into_shared() };
         let state = Arc::pin_init(
             new_mutex!(State {
                 buf: Some(buf),

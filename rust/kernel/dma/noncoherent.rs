@@ -9,7 +9,10 @@
 //!   `dma_vmap_noncontiguous()`.
 //!
 //! Both start owned by the CPU, as [`CpuOwned`]; they move to the device and back like a
-//! streaming [`Mapping`](super::streaming::Mapping), and are freed when dropped.
+//! streaming [`Mapping`](super::streaming::Mapping), and are freed when dropped. Like a mapping,
+//! an allocation borrows the bound device (`&'a Device<Bound>`), so it is freed before the
+//! binding ends, through the backend that allocated it; to share one with user space, hand it to
+//! [`mmap::Shared`](super::mmap::Shared), which frees it at unbind.
 //!
 //! C header: [`include/linux/dma-mapping.h`](srctree/include/linux/dma-mapping.h)
 //!
@@ -30,6 +33,26 @@
 //!     Ok(())
 //! }
 //! ```
+//!
+//! An allocation does not outlive the device's binding; here the faux device is unregistered,
+//! hence unbound, at the end of the inner block:
+//!
+//! ```compile_fail,E0597
+//! use kernel::dma::{noncoherent::NonCoherent, Bidirectional};
+//! use kernel::{faux, prelude::*};
+//!
+//! fn outlive() -> Result {
+//!     let kept;
+//!     {
+//!         let reg = faux::Registration::new(c"rust-dma-doc", None)?;
+//!         // SAFETY: A faux device is bound while its registration lives.
+//!         let dev = unsafe { reg.as_ref().as_bound() };
+//!         kept = NonCoherent::<Bidirectional>::alloc(dev, 4096, GFP_KERNEL)?;
+//!     }
+//!     drop(kept);
+//!     Ok(())
+//! }
+//! ```
 
 use super::{
     owner::{CpuOwned, Direction, Region},
@@ -42,7 +65,6 @@ use crate::{
     device::{Bound, Device},
     prelude::*,
     scatterlist::SGTable,
-    sync::aref::ARef,
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
@@ -77,8 +99,8 @@ unsafe fn zero(cpu: NonNull<u8>, size: usize) {
 ///
 /// `page` starts `size` bytes allocated by `dma_alloc_pages()` for `dev` and `D`, mapped for the
 /// CPU at `cpu` and for the device at `dma`.
-pub struct NonCoherent<D: Direction> {
-    dev: ARef<Device>,
+pub struct NonCoherent<'a, D: Direction> {
+    dev: &'a Device<Bound>,
     page: NonNull<bindings::page>,
     cpu: NonNull<u8>,
     dma: DmaAddress,
@@ -88,17 +110,17 @@ pub struct NonCoherent<D: Direction> {
 
 // SAFETY: The allocation is plain memory and a device reference; the DMA API may be called on it
 // from any thread.
-unsafe impl<D: Direction> Send for NonCoherent<D> {}
+unsafe impl<D: Direction> Send for NonCoherent<'_, D> {}
 // SAFETY: `&NonCoherent` gives no access to the memory (only `CpuOwned` does).
-unsafe impl<D: Direction> Sync for NonCoherent<D> {}
+unsafe impl<D: Direction> Sync for NonCoherent<'_, D> {}
 
-impl<D: Direction> NonCoherent<D> {
+impl<'a, D: Direction> NonCoherent<'a, D> {
     /// Allocates `size` bytes (rounded up to whole pages by the DMA API) for `dev`, zeroed.
     ///
     /// Returns `EINVAL` for a zero size, a size of 2 GiB or more, or a zone flag in `flags`
     /// (`GFP_DMA` and the like: the DMA API chooses the zone), and `ENOMEM` when no memory the
     /// device can reach is free.
-    pub fn alloc(dev: &Device<Bound>, size: usize, flags: Flags) -> Result<CpuOwned<Self>> {
+    pub fn alloc(dev: &'a Device<Bound>, size: usize, flags: Flags) -> Result<CpuOwned<Self>> {
         check_request(size, flags)?;
         let mut dma = 0;
         // SAFETY: `dev` is a bound device.
@@ -131,7 +153,7 @@ impl<D: Direction> NonCoherent<D> {
         // SAFETY: `cpu` maps the `size` bytes just allocated, which nothing else uses yet.
         unsafe { zero(cpu, size) };
         let this = Self {
-            dev: dev.into(),
+            dev,
             page,
             cpu,
             dma,
@@ -154,7 +176,7 @@ impl<D: Direction> NonCoherent<D> {
     }
 }
 
-impl<D: Direction> Region for NonCoherent<D> {
+impl<D: Direction> Region for NonCoherent<'_, D> {
     type Dir = D;
     type Target = [u8];
 
@@ -172,7 +194,7 @@ impl<D: Direction> Region for NonCoherent<D> {
             len: self.size,
         };
         // SAFETY: By the type invariant `dma` maps `size` bytes of `dev` for `D`.
-        unsafe { sync_single(&self.dev, range, D::DIRECTION, to_device) };
+        unsafe { sync_single(self.dev, range, D::DIRECTION, to_device) };
     }
 
     unsafe fn cpu(&self) -> &[u8] {
@@ -186,7 +208,7 @@ impl<D: Direction> Region for NonCoherent<D> {
     }
 }
 
-impl<D: Direction> Drop for NonCoherent<D> {
+impl<D: Direction> Drop for NonCoherent<'_, D> {
     fn drop(&mut self) {
         // SAFETY: By the type invariant these are the values of the allocation.
         unsafe {
@@ -208,8 +230,8 @@ impl<D: Direction> Drop for NonCoherent<D> {
 ///
 /// `sgt` is an allocation of `size` bytes by `dma_alloc_noncontiguous()` for `dev` and `D`,
 /// mapped for the CPU at `cpu`.
-pub struct NonContiguous<D: Direction> {
-    dev: ARef<Device>,
+pub struct NonContiguous<'a, D: Direction> {
+    dev: &'a Device<Bound>,
     sgt: NonNull<bindings::sg_table>,
     cpu: NonNull<u8>,
     size: usize,
@@ -217,17 +239,17 @@ pub struct NonContiguous<D: Direction> {
 }
 
 // SAFETY: As for `NonCoherent`.
-unsafe impl<D: Direction> Send for NonContiguous<D> {}
+unsafe impl<D: Direction> Send for NonContiguous<'_, D> {}
 // SAFETY: As for `NonCoherent`.
-unsafe impl<D: Direction> Sync for NonContiguous<D> {}
+unsafe impl<D: Direction> Sync for NonContiguous<'_, D> {}
 
-impl<D: Direction> NonContiguous<D> {
+impl<'a, D: Direction> NonContiguous<'a, D> {
     /// Allocates `size` bytes for `dev` that the device sees at contiguous DMA addresses,
     /// zeroed.
     ///
     /// Returns `EINVAL` as [`NonCoherent::alloc`] does, and `ENOMEM` when the allocation or the
     /// CPU mapping fails.
-    pub fn alloc(dev: &Device<Bound>, size: usize, flags: Flags) -> Result<CpuOwned<Self>> {
+    pub fn alloc(dev: &'a Device<Bound>, size: usize, flags: Flags) -> Result<CpuOwned<Self>> {
         check_request(size, flags)?;
         let dir = D::DIRECTION.into();
         // SAFETY: `dev` is a bound device.
@@ -245,7 +267,7 @@ impl<D: Direction> NonContiguous<D> {
         // SAFETY: `cpu` maps the `size` bytes just allocated, which nothing else uses yet.
         unsafe { zero(cpu, size) };
         let this = Self {
-            dev: dev.into(),
+            dev,
             sgt,
             cpu,
             size,
@@ -276,7 +298,7 @@ impl<D: Direction> NonContiguous<D> {
     }
 }
 
-impl<D: Direction> Region for NonContiguous<D> {
+impl<D: Direction> Region for NonContiguous<'_, D> {
     type Dir = D;
     type Target = [u8];
 
@@ -318,7 +340,7 @@ impl<D: Direction> Region for NonContiguous<D> {
     }
 }
 
-impl<D: Direction> Drop for NonContiguous<D> {
+impl<D: Direction> Drop for NonContiguous<'_, D> {
     fn drop(&mut self) {
         let dev = self.dev.as_raw();
         // SAFETY: By the type invariant these are the values of the allocation and its mapping.
