@@ -6,6 +6,7 @@
  * wrappers call.
  */
 
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/dmapool.h>
 #include <linux/highmem.h>
@@ -93,4 +94,13 @@ __rust_helper bool rust_helper_dma_need_sync(struct device *dev,
 					     dma_addr_t dma_addr)
 {
 	return dma_need_sync(dev, dma_addr);
+}
+
+/*
+ * Whether what dma_alloc_coherent() returns for @dev is zeroed on every path:
+ * dma-direct and dma-iommu zero it; an allocator of a dma_map_ops may not.
+ */
+__rust_helper bool rust_helper_dma_rs_coherent_zeroed(struct device *dev)
+{
+	return !get_dma_ops(dev);
 }

@@ -14,7 +14,8 @@
  * buffer must be freed at once, while the device is still there (dma-api/dump
  * no longer lists it), the old mapping must fault with SIGBUS instead of
  * reaching freed memory, its munmap must be harmless, and the new binding's
- * buffers must map as before.
+ * buffers must map as before. A forked copy of a mapping, left after the
+ * original is unmapped, must be zapped by an unbind too.
  * Exit status 0 when every check passed.
  */
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SIZE	(4 * 4096)
@@ -183,6 +185,39 @@ static int revoke_under_mapping(const char *name, const char *end, const char *e
 	return 0;
 }
 
+/*
+ * A forked copy of a mapping outlives the original, and the unbind must still
+ * find and zap it.
+ */
+static int forked_copy_is_zapped(const char *bdf)
+{
+	unsigned char *p = map_fresh();
+	int fds[2], status;
+	char c = 0;
+	pid_t pid;
+
+	if (!p || pipe(fds))
+		return fail("mapping for the fork");
+	pid = fork();
+	if (pid < 0)
+		return fail("fork");
+	if (!pid) {
+		if (read(fds[0], &c, 1) != 1)
+			_exit(2);
+		_exit(faults(p) ? 0 : 1);
+	}
+	munmap(p, SIZE);
+	if (write_file(DRIVER "/unbind", bdf))
+		return fail("unbind with a forked mapping");
+	if (write(fds[1], &c, 1) != 1 || waitpid(pid, &status, 0) != pid)
+		return fail("the child");
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return fail("a forked copy of the mapping survived the unbind");
+	if (write_file(DRIVER "/bind", bdf))
+		return fail("bind after the fork");
+	return 0;
+}
+
 int main(void)
 {
 	unsigned char *p, *q;
@@ -262,6 +297,9 @@ int main(void)
 					 DRIVER "/bind", bdf))
 			return 1;
 		printf("  mmap: unbind freed the buffer under a live mapping, which then got SIGBUS; rebind mapped anew\n");
+		if (forked_copy_is_zapped(bdf))
+			return 1;
+		printf("  mmap: a forked copy of a mapping, left alone, got SIGBUS after unbind\n");
 		snprintf(path, sizeof(path), PCI_DEVICES "/%s/remove", bdf);
 		if (revoke_under_mapping(name, path, "1",
 					 "/sys/bus/pci/rescan", "1"))

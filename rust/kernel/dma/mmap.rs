@@ -53,6 +53,7 @@ use crate::{
     device::{Bound, Device},
     devres,
     error::to_result,
+    fs::File,
     mm::{virt::VmaNew, Mm},
     new_mutex,
     page::PAGE_SHIFT,
@@ -61,7 +62,7 @@ use crate::{
     sync::{aref::ARef, Arc, Mutex},
     transmute::{AsBytes, FromBytes},
 };
-use core::{marker::PhantomData, mem::ManuallyDrop, ptr::NonNull};
+use core::{marker::PhantomData, mem::ManuallyDrop};
 
 mod private {
     pub trait Sealed {}
@@ -90,6 +91,10 @@ pub trait Mmap: private::Sealed + Send + Sync {
     /// `vma` must be a VMA being set up by an mmap handler.
     #[doc(hidden)]
     unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int;
+
+    /// The device the buffer was allocated for.
+    #[doc(hidden)]
+    fn device(&self) -> *mut bindings::device;
 }
 
 impl<T: KnownSize + AsBytes + FromBytes + Send + Sync + ?Sized + 'static> private::Sealed
@@ -103,6 +108,10 @@ impl<T: KnownSize + AsBytes + FromBytes + Send + Sync + ?Sized + 'static> Mmap f
 
     unsafe fn into_shared(self) -> Self {
         self
+    }
+
+    fn device(&self) -> *mut bindings::device {
+        self.dev.as_raw()
     }
 
     unsafe fn mmap_raw(&self, vma: *mut bindings::vm_area_struct) -> c_int {
@@ -141,6 +150,10 @@ macro_rules! borrowing_mmap {
                 // SAFETY: Same requirement.
                 unsafe { $ty::mmap_raw(self, vma) }
             }
+
+            fn device(&self) -> *mut bindings::device {
+                $ty::device(self)
+            }
         }
     };
 }
@@ -148,80 +161,120 @@ macro_rules! borrowing_mmap {
 borrowing_mmap!(NonCoherent);
 borrowing_mmap!(NonContiguous);
 
-/// A range of a file through which a process maps a shared buffer.
+/// A file through which user space maps a shared buffer, and the range of it mapped.
 ///
 /// # Invariants
 ///
-/// `mapping` is the address space of an inode on which the record holds a reference.
-struct User {
-    mapping: NonNull<bindings::address_space>,
-    mm: ARef<Mm>,
+/// `vmas` counts the live VMAs of the buffer that map `file`'s address space.
+struct Mapped {
+    /// Pins the address space (and its inode, superblock and mount) until the zap.
+    file: ARef<File>,
     /// The file offsets mapped, in bytes.
     start: i64,
     end: i64,
+    vmas: usize,
 }
 
-// SAFETY: The record holds references to an inode and an mm, which may be dropped from any
-// thread.
-unsafe impl Send for User {}
-
-impl User {
-    /// Records the file range that `vma` maps.
-    ///
-    /// # Safety
-    ///
-    /// `vma` must be a VMA of a file, being set up.
-    unsafe fn new(vma: &VmaNew) -> Self {
-        let raw = vma.as_ptr();
-        // SAFETY: `vma` maps a file, which holds a reference to its inode; the record takes its
-        // own.
-        let mapping = unsafe {
-            let mapping = (*(*raw).vm_file).f_mapping;
-            bindings::ihold((*mapping).host);
-            NonNull::new_unchecked(mapping)
-        };
-        // SAFETY: `raw` is a valid VMA.
-        let start = (unsafe { (*raw).vm_pgoff } as i64) << PAGE_SHIFT;
-        // INVARIANT: the record holds a reference to the inode of `mapping`.
-        Self {
-            mapping,
-            mm: ARef::from(&**vma.mm()),
-            start,
-            end: start + (vma.end() - vma.start()) as i64,
-        }
+impl Mapped {
+    /// The address space the file maps.
+    fn mapping(&self) -> *mut bindings::address_space {
+        // SAFETY: `file` is a live file.
+        unsafe { (*self.file.as_ptr()).f_mapping }
     }
 
     /// Zaps every user mapping of the range, in all processes.
     fn zap(&self) {
-        // SAFETY: By the type invariant `mapping` is alive.
+        // SAFETY: The file pins its address space.
         unsafe {
-            bindings::unmap_mapping_range(
-                self.mapping.as_ptr(),
-                self.start,
-                self.end - self.start,
-                1,
-            )
+            bindings::unmap_mapping_range(self.mapping(), self.start, self.end - self.start, 1)
         };
     }
 }
 
-impl Drop for User {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant the record holds a reference to the inode.
-        unsafe { bindings::iput((*self.mapping.as_ptr()).host) };
-    }
+/// A process that mapped a shared buffer with [`map_into_vma`], whose mmap may still be in
+/// flight when the binding ends.
+///
+/// # Invariants
+///
+/// `vmas` counts the live VMAs of the buffer in `mm`.
+struct Mapper {
+    mm: ARef<Mm>,
+    vmas: usize,
 }
 
 /// What a [`Shared`] buffer's handles, its VMAs and its device's unbind share.
 struct State<M> {
     /// The buffer; `None` once freed.
     buf: Option<M>,
-    /// The file ranges through which it was mapped, merged per file and process.
-    users: KVec<User>,
+    /// The files through which it is mapped, one record per address space.
+    mapped: KVec<Mapped>,
+    /// The processes that mapped it, one record per mm.
+    mappers: KVec<Mapper>,
     /// The VMAs that map it.
     vmas: usize,
     /// Whether the driver has dropped its [`Shared`].
     released: bool,
+}
+
+impl<M> State<M> {
+    /// Counts a new or copied VMA. A copy maps the same file as its original, so only a VMA that
+    /// [`map_into_vma`] set up adds records, with the room reserved beforehand.
+    fn add_vma(&mut self, vma: &bindings::vm_area_struct, new: Option<(ARef<File>, ARef<Mm>)>) {
+        self.vmas += 1;
+        // SAFETY: A VMA of the buffer maps a file.
+        let mapping = unsafe { (*vma.vm_file).f_mapping };
+        // SAFETY: A live VMA's addresses are in this member of the union.
+        let span = unsafe { vma.__bindgen_anon_1.__bindgen_anon_1 };
+        let start = (vma.vm_pgoff as i64) << PAGE_SHIFT;
+        let end = start + (span.vm_end - span.vm_start) as i64;
+        match self.mapped.iter_mut().find(|m| m.mapping() == mapping) {
+            Some(m) => {
+                m.start = m.start.min(start);
+                m.end = m.end.max(end);
+                m.vmas += 1;
+            }
+            None => {
+                if let Some((file, _)) = &new {
+                    let rec = Mapped {
+                        file: file.clone(),
+                        start,
+                        end,
+                        vmas: 1,
+                    };
+                    // The caller reserved the room.
+                    let _ = self.mapped.push(rec, GFP_NOWAIT);
+                }
+            }
+        }
+        match self.mappers.iter_mut().find(|m| m.mm.as_raw() == vma.vm_mm) {
+            Some(m) => m.vmas += 1,
+            None => {
+                if let Some((_, mm)) = new {
+                    // The caller reserved the room.
+                    let _ = self.mappers.push(Mapper { mm, vmas: 1 }, GFP_NOWAIT);
+                }
+            }
+        }
+    }
+
+    /// Uncounts a VMA that is gone, dropping the records it was the last VMA of.
+    fn remove_vma(&mut self, vma: &bindings::vm_area_struct) {
+        self.vmas -= 1;
+        // SAFETY: A VMA of the buffer maps a file.
+        let mapping = unsafe { (*vma.vm_file).f_mapping };
+        if let Some(i) = self.mapped.iter().position(|m| m.mapping() == mapping) {
+            self.mapped[i].vmas -= 1;
+            if self.mapped[i].vmas == 0 {
+                drop(self.mapped.remove(i));
+            }
+        }
+        if let Some(i) = self.mappers.iter().position(|m| m.mm.as_raw() == vma.vm_mm) {
+            self.mappers[i].vmas -= 1;
+            if self.mappers[i].vmas == 0 {
+                drop(self.mappers.remove(i));
+            }
+        }
+    }
 }
 
 // Nothing pins the buffer in place: the mutex hands out `&mut State` whatever `M` is.
@@ -234,25 +287,30 @@ struct Revoker<M: Mmap>(Arc<StateCell<M>>);
 
 impl<M: Mmap> Drop for Revoker<M> {
     fn drop(&mut self) {
-        let (buf, users) = {
+        let (buf, mapped, mappers) = {
             let mut state = self.0.lock();
-            (state.buf.take(), core::mem::take(&mut state.users))
+            (
+                state.buf.take(),
+                core::mem::take(&mut state.mapped),
+                core::mem::take(&mut state.mappers),
+            )
         };
         // From here on, no mmap finds the buffer. One that found it before may still be linking
         // its VMA into the file, under the write lock of its process's mm: wait for it, so that
-        // the zap sees the VMA.
-        for user in &users {
-            let mm = user.mm.as_raw();
+        // the zap sees the VMA. (Copies made by fork or a split are linked before they exist for
+        // user space.)
+        for mapper in &mappers {
+            let mm = mapper.mm.as_raw();
             // SAFETY: The record holds a reference to `mm`.
             unsafe {
                 bindings::mmap_read_lock(mm);
                 bindings::mmap_read_unlock(mm);
             }
         }
-        for user in &users {
-            user.zap();
+        for m in &mapped {
+            m.zap();
         }
-        // Freed after the zap, while the device is bound.
+        // Freed after the zap, during the unbind.
         drop(buf);
     }
 }
@@ -266,14 +324,20 @@ pub struct Shared<M: Mmap> {
 
 impl<M: Mmap + 'static> Shared<M> {
     /// Shares `buf`, an allocation of `dev`, until `dev`'s binding ends.
+    ///
+    /// Returns `EINVAL` if `buf` was allocated for another device.
     pub fn new<B: Mmap<Shared = M>>(dev: &Device<Bound>, buf: B) -> Result<Arc<Self>> {
+        if buf.device() != dev.as_raw() {
+            return Err(EINVAL);
+        }
         // SAFETY: The buffer is kept in `State`, whose `Revoker` drops it when the binding of
         // `dev`, the buffer's device, ends, at the latest.
         let buf = unsafe { buf.into_shared() };
         let state = Arc::pin_init(
             new_mutex!(State {
                 buf: Some(buf),
-                users: KVec::new(),
+                mapped: KVec::new(),
+                mappers: KVec::new(),
                 vmas: 0,
                 released: false,
             }),
@@ -285,7 +349,9 @@ impl<M: Mmap + 'static> Shared<M> {
 
     /// Calls `f` with the buffer; `ENXIO` once the device's binding has ended.
     ///
-    /// `f` runs under a mutex that the buffer's mmaps take too.
+    /// `f` runs under the mutex that the buffer's mmaps take with their process's mmap lock
+    /// held: it must not touch user memory (`copy_to_user()` and the like), which may need that
+    /// lock, or it can deadlock with an mmap.
     pub fn with<R>(&self, f: impl FnOnce(&M) -> R) -> Result<R> {
         self.state.lock().buf.as_ref().map(f).ok_or(ENXIO)
     }
@@ -295,13 +361,11 @@ impl<M: Mmap> Drop for Shared<M> {
     fn drop(&mut self) {
         let mut state = self.state.lock();
         state.released = true;
-        let buf = if state.vmas == 0 {
-            state.buf.take()
-        } else {
-            None
-        };
-        drop(state);
-        drop(buf);
+        if state.vmas == 0 {
+            // Freed under the mutex: an unbind waits for it in its `Revoker`, so the device is
+            // still bound.
+            drop(state.buf.take());
+        }
     }
 }
 
@@ -335,7 +399,8 @@ impl<M: Mmap> VmOps<M> {
     unsafe extern "C" fn open(vma: *mut bindings::vm_area_struct) {
         // SAFETY: Guaranteed by the caller.
         let state = unsafe { Self::state(vma) };
-        state.lock().vmas += 1;
+        // SAFETY: `vma` is valid.
+        state.lock().add_vma(unsafe { &*vma }, None);
         core::mem::forget(Arc::clone(&state));
     }
 
@@ -348,14 +413,12 @@ impl<M: Mmap> VmOps<M> {
         // SAFETY: Guaranteed by the caller; this takes back the VMA's own reference.
         let state = ManuallyDrop::into_inner(unsafe { Self::state(vma) });
         let mut guard = state.lock();
-        guard.vmas -= 1;
-        let buf = if guard.vmas == 0 && guard.released {
-            guard.buf.take()
-        } else {
-            None
-        };
-        drop(guard);
-        drop(buf);
+        // SAFETY: `vma` is valid.
+        guard.remove_vma(unsafe { &*vma });
+        if guard.vmas == 0 && guard.released {
+            // Freed under the mutex, as in `Shared::drop`.
+            drop(guard.buf.take());
+        }
     }
 }
 
@@ -363,36 +426,37 @@ impl<M: Mmap> VmOps<M> {
 /// device is bound.
 ///
 /// Call it last in the mmap handler: if the handler fails after it, the buffer stays until the
-/// device's binding ends. Returns `ENXIO` once the binding has ended, and the error of the C
-/// API otherwise, for example `ENXIO` when the VMA is larger than the buffer.
+/// device's binding ends. Returns `EBUSY` for a VMA that something already mapped, `ENXIO` once
+/// the binding has ended, and the error of the C API otherwise, for example `ENXIO` when the
+/// VMA is larger than the buffer.
 pub fn map_into_vma<M: Mmap>(buf: &Arc<Shared<M>>, vma: &VmaNew) -> Result {
-    // The mapping must never grow past the buffer.
-    vma.set_dontexpand();
     let raw = vma.as_ptr();
     // SAFETY: `raw` is a valid VMA.
-    if unsafe { (*raw).vm_file }.is_null() {
+    let (file, private) = unsafe { ((*raw).vm_file, (*raw).vm_private_data) };
+    if file.is_null() {
         return Err(EINVAL);
     }
+    // A VMA maps one buffer: a second one would mix the kinds of mapping (remap_pfn_range()
+    // and vm_insert_page() refuse each other's VMAs) and lose the first one's reference.
+    if !private.is_null() || vma.flags() & (bindings::VM_PFNMAP | bindings::VM_MIXEDMAP) != 0 {
+        return Err(EBUSY);
+    }
+    // The mapping must never grow past the buffer.
+    vma.set_dontexpand();
+    // SAFETY: `file` is the live file of the VMA being set up.
+    let file = ARef::from(unsafe { File::from_raw_file(file) });
+    let mm = ARef::from(&**vma.mm());
     let mut guard = buf.state.lock();
     let state = &mut *guard;
     let Some(b) = state.buf.as_ref() else {
         return Err(ENXIO);
     };
-    state.users.reserve(1, GFP_KERNEL)?;
+    state.mapped.reserve(1, GFP_KERNEL)?;
+    state.mappers.reserve(1, GFP_KERNEL)?;
     // SAFETY: `raw` is the VMA the caller's mmap handler is setting up.
     to_result(unsafe { b.mmap_raw(raw) })?;
-    // SAFETY: `raw` maps a file and is being set up.
-    let user = unsafe { User::new(vma) };
-    let same = |u: &&mut User| u.mapping == user.mapping && u.mm.as_raw() == user.mm.as_raw();
-    match state.users.iter_mut().find(same) {
-        Some(u) => {
-            u.start = u.start.min(user.start);
-            u.end = u.end.max(user.end);
-        }
-        // The reservation above leaves room.
-        None => state.users.push(user, GFP_NOWAIT)?,
-    }
-    state.vmas += 1;
+    // SAFETY: `raw` is valid.
+    state.add_vma(unsafe { &*raw }, Some((file, mm)));
     drop(guard);
     let data = Arc::into_raw(buf.state.clone());
     // SAFETY: `raw` is the VMA being set up, which the caller's mmap handler owns; nothing else

@@ -164,6 +164,11 @@ impl<'a, D: Direction> NonCoherent<'a, D> {
         Ok(unsafe { CpuOwned::new(this) })
     }
 
+    /// The device the pages were allocated for.
+    pub(crate) fn device(&self) -> *mut bindings::device {
+        self.dev.as_raw()
+    }
+
     /// Maps the pages into `vma`.
     ///
     /// # Safety
@@ -282,6 +287,11 @@ impl<'a, D: Direction> NonContiguous<'a, D> {
         // SAFETY: By the type invariant `sgt` is a valid, DMA-mapped table that lives as long as
         // `self`.
         unsafe { SGTable::from_raw(self.sgt.as_ptr()) }
+    }
+
+    /// The device the memory was allocated for.
+    pub(crate) fn device(&self) -> *mut bindings::device {
+        self.dev.as_raw()
     }
 
     /// Maps the allocation into `vma`.

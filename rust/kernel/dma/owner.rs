@@ -228,30 +228,16 @@ impl<M: Region> DeviceOwned<M> {
     /// twice. The device must be done with the buffer.
     #[inline]
     pub fn with_cpu<R>(&mut self, f: impl FnOnce(&mut CpuOwned<M>) -> R) -> R {
-        // SAFETY: These are the hand-overs around the CPU's use of the buffer.
-        unsafe { self.with_cpu_raw(|m| m.sync(false), f, |m| m.sync(true)) }
-    }
-
-    /// Calls `give`, lends the buffer to `f` as CPU-owned, then calls `take`.
-    ///
-    /// # Safety
-    ///
-    /// `give` must hand to the CPU what `f` relies on (all of the buffer, or the part the
-    /// caller's contract names), and `take` hand it back to the device.
-    #[inline]
-    pub(crate) unsafe fn with_cpu_raw<R>(
-        &mut self,
-        give: impl FnOnce(&M),
-        f: impl FnOnce(&mut CpuOwned<M>) -> R,
-        take: impl FnOnce(&M),
-    ) -> R {
-        give(&self.0);
+        // SAFETY: This is a hand-over.
+        unsafe { self.0.sync(false) };
         // SAFETY: `CpuOwned<M>` and `DeviceOwned<M>` are both `repr(transparent)` over `M`,
-        // and the CPU owns the buffer until `take`. Whatever `f` leaves in `*self` (it may swap
-        // in another `CpuOwned<M>`) is CPU-owned, and `take` hands it to the device.
+        // and the CPU owns the whole buffer until the sync below. Whatever `f` leaves in `*self`
+        // (it may swap in another `CpuOwned<M>`) is CPU-owned, and the sync hands it to the
+        // device.
         let r = f(unsafe { &mut *core::ptr::from_mut(self).cast::<CpuOwned<M>>() });
-        take(&self.0);
-        // INVARIANT: `take` handed the buffer back to the device.
+        // SAFETY: This is a hand-over.
+        unsafe { self.0.sync(true) };
+        // INVARIANT: the buffer was just handed back to the device.
         r
     }
 

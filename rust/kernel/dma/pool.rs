@@ -6,10 +6,12 @@
 //! its DMA address: [`Pool::alloc`] as `dma_pool_alloc()` leaves it, [`Pool::alloc_zeroed`]
 //! cleared. A block is freed when dropped.
 //!
-//! Every byte of a pool is initialised, so any block holds a valid `T` (`T: FromBytes`): the
-//! pool's pages come from `dma_alloc_coherent()`, which zeroes them, and after that only the
-//! pool, the CPU and the device write them. A block from [`Pool::alloc`] may therefore hold what
-//! an earlier block at its place held, or the pool's own bookkeeping, as in C.
+//! Every byte of a block is initialised, so any block holds a valid `T` (`T: FromBytes`). For a
+//! device served by dma-direct or dma-iommu, the pool's pages come from `dma_alloc_coherent()`,
+//! which zeroes them there, and after that only the pool, the CPU and the device write them: a
+//! block from [`Pool::alloc`] may hold what an earlier block at its place held, or the pool's
+//! own bookkeeping, as in C. A device with its own `dma_map_ops` may get memory that was never
+//! written (some allocators of those do not zero), so its pool zeroes every block.
 //!
 //! The pool is set up with `dma_pool_create()` and borrows the bound device, so it cannot
 //! outlive the driver's binding; `dma_pool_destroy()` runs when it is dropped. Each block
@@ -68,9 +70,12 @@ use core::{marker::PhantomData, ptr::NonNull};
 ///
 /// # Invariants
 ///
-/// `pool` is a live pool of `dev`, destroyed only when `self` is dropped.
+/// `pool` is a live pool of `dev`, destroyed only when `self` is dropped; `zero` is false only
+/// if the coherent memory of `dev` comes zeroed.
 pub struct Pool<'a, T: AsBytes + FromBytes> {
     pool: NonNull<bindings::dma_pool>,
+    /// Whether every block must be zeroed: the device's coherent memory may not be.
+    zero: bool,
     _dev: PhantomData<&'a Device<Bound>>,
     _type: PhantomData<T>,
 }
@@ -103,9 +108,11 @@ impl<'a, T: AsBytes + FromBytes> Pool<'a, T> {
                 boundary,
             )
         };
-        // INVARIANT: a pool just created, destroyed by `Drop` only.
+        // INVARIANT: a pool just created, destroyed by `Drop` only; `zero` as the helper says.
         Ok(Self {
             pool: NonNull::new(pool).ok_or(EINVAL)?,
+            // SAFETY: `dev` is a valid device.
+            zero: !unsafe { bindings::dma_rs_coherent_zeroed(dev.as_raw()) },
             _dev: PhantomData,
             _type: PhantomData,
         })
@@ -117,12 +124,13 @@ impl<'a, T: AsBytes + FromBytes> Pool<'a, T> {
     /// Returns `ENOMEM` when the pool cannot grow. With `GFP_ATOMIC` it does not sleep.
     #[inline]
     pub fn alloc(&self, flags: Flags) -> Result<PoolBlock<'_, T>> {
+        let flags = if self.zero { flags | __GFP_ZERO } else { flags };
         let mut dma = 0;
         // SAFETY: By the type invariant `pool` is a live pool.
         let cpu = unsafe { bindings::dma_pool_alloc(self.pool.as_ptr(), flags.as_raw(), &mut dma) };
         let cpu = NonNull::new(cpu.cast::<T>()).ok_or(ENOMEM)?;
-        // INVARIANT: the block came from `self.pool`, which the borrow keeps alive; the pool's
-        // memory is initialised.
+        // INVARIANT: the block came from `self.pool`, which the borrow keeps alive; it is
+        // initialised: zeroed here, or carved from zeroed coherent memory.
         Ok(PoolBlock {
             pool: self.pool,
             cpu,

@@ -219,6 +219,34 @@ macro_rules! slice_source {
     };
 }
 
+mod private {
+    pub trait Sealed {}
+}
+
+/// Vectors: sources whose start is known without borrowing their contents, which the device
+/// may be writing.
+pub trait VecSource: MapSource + private::Sealed {
+    /// The address of the first byte.
+    fn start(&self) -> *const u8;
+}
+
+/// Implements [`VecSource`] for a vector type.
+macro_rules! vec_source {
+    ($owner:ty) => {
+        impl<T: AsBytes + FromBytes + Send + 'static> private::Sealed for $owner {}
+
+        impl<T: AsBytes + FromBytes + Send + 'static> VecSource for $owner {
+            #[inline]
+            fn start(&self) -> *const u8 {
+                self.as_ptr().cast()
+            }
+        }
+    };
+}
+
+vec_source!(KVec<T>);
+vec_source!(VVec<T>);
+
 // One kmalloc allocation each, physically contiguous (hence `CONTIGUOUS`).
 slice_source!(KBox<[T]>, linear_chunk, false);
 slice_source!(KVec<T>, linear_chunk, false);
@@ -332,9 +360,10 @@ impl Dma {
             return Self::map_chunks(dev, src, dir, attrs);
         }
         let mut one = None;
-        src.chunks(|phys, len| {
-            one = Some((phys, len));
-            Ok(())
+        src.chunks(|phys, len| match one.replace((phys, len)) {
+            // A contiguous source reports one chunk.
+            Some(_) => Err(EINVAL),
+            None => Ok(()),
         })?;
         let (phys, len) = one.ok_or(EINVAL)?;
         // SAFETY: `src` owns the memory, and the caller keeps `src` until it unmaps.
@@ -719,31 +748,36 @@ impl<'a, B: MapSource, D: Direction> DeviceOwned<Mapping<'a, B, D>> {
         self.into_inner().into_buf(Attrs(0))
     }
 
-    /// Gives `len` bytes from `offset` to the CPU for the time of `f`, then back to the device
-    /// (`dma_sync_single_range_for_cpu()` and `..._for_device()`), as a driver does when the
-    /// device filled only part of a buffer it keeps mapped.
+    /// Gives `len` bytes from `offset` to the CPU, lets `f` read them, then hands them back to
+    /// the device (`dma_sync_single_range_for_cpu()` and `..._for_device()`), as a driver does
+    /// when the device filled only part of a buffer it keeps mapped.
     ///
-    /// `f` sees the whole buffer; only the part is synced, so the rest holds what the CPU had
-    /// before. The device must be done with the part. Returns `EINVAL`, and syncs nothing, if
-    /// the part does not lie in the buffer.
-    pub fn with_cpu_part<R>(
+    /// `f` sees only the part, so nothing the device may still be writing is borrowed. The device
+    /// must be done with the part. Returns `EINVAL`, and syncs nothing, if the part does not lie
+    /// in the buffer.
+    pub fn read_part<R>(
         &mut self,
         offset: usize,
         len: usize,
-        f: impl FnOnce(&mut CpuOwned<Mapping<'a, B, D>>) -> R,
-    ) -> Result<R> {
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R>
+    where
+        B: VecSource,
+    {
+        let m = self.region();
         match offset.checked_add(len) {
-            Some(end) if end <= self.region().size() => {}
+            Some(end) if end <= m.size() => {}
             _ => return Err(EINVAL),
         }
-        // SAFETY: The part lies in the mapping; these are the hand-overs of the part, around
-        // the CPU's use of it.
-        Ok(unsafe {
-            self.with_cpu_raw(
-                |m| m.sync_part(offset, len, false),
-                f,
-                |m| m.sync_part(offset, len, true),
-            )
-        })
+        // SAFETY: The part lies in the mapping; this hands it to the CPU, and `&mut self` keeps
+        // other hand-overs out until it goes back.
+        unsafe { m.sync_part(offset, len, false) };
+        // SAFETY: The part lies in the buffer, which the mapping keeps alive, and the CPU owns it
+        // until the sync below; the slice covers nothing else.
+        let part = unsafe { core::slice::from_raw_parts(m.buf.start().add(offset), len) };
+        let r = f(part);
+        // SAFETY: As above; the part goes back to the device.
+        unsafe { m.sync_part(offset, len, true) };
+        Ok(r)
     }
 }
