@@ -57,6 +57,24 @@ const DMA_MAPPING_ERROR: Dma = !0;
 const PAGE_SHIFT: u32 = bindings::PAGE_SHIFT;
 const PAGE_SIZE: usize = bindings::PAGE_SIZE;
 const ATTR_MMIO: u64 = bindings::DMA_ATTR_MMIO as u64;
+
+// `entry` uses only `core` and spells out the kernel's constants it needs; tie them to
+// `bindings`.
+const _: () = {
+    use bindings as b;
+    assert!(entry::DMA_BIDIRECTIONAL == b::dma_data_direction_DMA_BIDIRECTIONAL as i32);
+    assert!(entry::DMA_TO_DEVICE == b::dma_data_direction_DMA_TO_DEVICE as i32);
+    assert!(entry::DMA_FROM_DEVICE == b::dma_data_direction_DMA_FROM_DEVICE as i32);
+    let unmap_valid = b::DMA_ATTR_NO_KERNEL_MAPPING
+        | b::DMA_ATTR_FORCE_CONTIGUOUS
+        | b::DMA_ATTR_MMIO
+        | b::DMA_ATTR_REQUIRE_COHERENT
+        | b::DMA_ATTR_PRIVILEGED
+        | b::DMA_ATTR_CC_SHARED;
+    assert!(entry::ATTRS_UNMAP_VALID == unmap_valid as u64);
+    let cache_clean = b::DMA_ATTR_DEBUGGING_IGNORE_CACHELINES | b::DMA_ATTR_REQUIRE_COHERENT;
+    assert!(entry::ATTRS_CACHE_CLEAN == cache_clean as u64);
+};
 const NAME_LEN: usize = 64;
 const STACK_DEPTH: usize = 3;
 const DEFAULT_ENTRIES: u32 = 1 << 16;

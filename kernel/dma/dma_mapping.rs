@@ -60,6 +60,14 @@ const GFP_COMP: gfp_t = bindings::__GFP_COMP;
 const BIDIRECTIONAL: dma_data_direction = bindings::dma_data_direction_DMA_BIDIRECTIONAL;
 const EINVAL: c_int = bindings::EINVAL as c_int;
 const EIO: c_int = bindings::EIO as c_int;
+
+// The pure modules spell out the kernel's constants they need; tie them to `bindings`.
+const _: () = {
+    assert!(range_map::ERRNO_EIO == bindings::EIO as i32);
+    assert!(range_map::ERRNO_ENOMEM == bindings::ENOMEM as i32);
+    assert!(range_map::ERRNO_EINVAL == bindings::EINVAL as i32);
+    assert!(range_map::ERRNO_EREMOTEIO == bindings::EREMOTEIO as i32);
+};
 const ENXIO: c_int = bindings::ENXIO as c_int;
 const EOPNOTSUPP: c_int = bindings::EOPNOTSUPP as c_int;
 

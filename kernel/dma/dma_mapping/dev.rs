@@ -15,9 +15,15 @@ use kernel::bindings;
 pub(crate) type Dma = bindings::dma_addr_t;
 pub(crate) type Phys = bindings::phys_addr_t;
 
-// A region of the kernel's range map has the layout of `Region`.
-const _: () = assert!(core::mem::size_of::<bindings::bus_dma_region>() == 24);
-const _: () = assert!(core::mem::size_of::<Region>() == 24);
+// A region of the kernel's range map has the layout of `Region`, field by field.
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    type C = bindings::bus_dma_region;
+    assert!(size_of::<C>() == size_of::<Region>());
+    assert!(offset_of!(C, cpu_start) == offset_of!(Region, cpu_start));
+    assert!(offset_of!(C, dma_start) == offset_of!(Region, dma_start));
+    assert!(offset_of!(C, size) == offset_of!(Region, size));
+};
 
 /// A device as the DMA core sees it.
 #[derive(Clone, Copy)]

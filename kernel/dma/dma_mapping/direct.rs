@@ -17,9 +17,7 @@ use kernel::prelude::*;
 
 const PAGE_SHIFT: u32 = bindings::PAGE_SHIFT;
 
-const ATTR_MMIO: c_ulong = bindings::DMA_ATTR_MMIO as c_ulong;
-const ATTR_CC_SHARED: c_ulong = bindings::DMA_ATTR_CC_SHARED as c_ulong;
-const ATTR_REQUIRE_COHERENT: c_ulong = bindings::DMA_ATTR_REQUIRE_COHERENT as c_ulong;
+use super::{ATTR_CC_SHARED, ATTR_MMIO, ATTR_REQUIRE_COHERENT};
 const ATTR_SKIP_CPU_SYNC: c_ulong = bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong;
 const ATTR_NO_KERNEL_MAPPING: c_ulong = bindings::DMA_ATTR_NO_KERNEL_MAPPING as c_ulong;
 const ATTR_NO_WARN: c_ulong = bindings::DMA_ATTR_NO_WARN as c_ulong;

@@ -164,9 +164,17 @@ pub(crate) fn mmap_fits(pgoff: u64, vma_pages: u64, buffer_pages: u64) -> bool {
 /// Whether `err` is one of the errors `map_sg` may return: `-EINVAL`,
 /// `-ENOMEM`, `-EIO` and `-EREMOTEIO`. Anything else is a backend's bug.
 pub(crate) fn map_sg_error_is_valid(err: i32) -> bool {
-    const EIO: i32 = 5;
-    const ENOMEM: i32 = 12;
-    const EINVAL: i32 = 22;
-    const EREMOTEIO: i32 = 121;
-    [EINVAL, ENOMEM, EIO, EREMOTEIO].iter().any(|&e| err == -e)
+    [ERRNO_EINVAL, ERRNO_ENOMEM, ERRNO_EIO, ERRNO_EREMOTEIO]
+        .iter()
+        .any(|&e| err == -e)
 }
+
+/// The errnos `map_sg` may return. This module uses only `core`, so they are
+/// spelled out here; the kernel build checks them against `bindings`.
+pub(crate) const ERRNO_EIO: i32 = 5;
+/// See [`ERRNO_EIO`].
+pub(crate) const ERRNO_ENOMEM: i32 = 12;
+/// See [`ERRNO_EIO`].
+pub(crate) const ERRNO_EINVAL: i32 = 22;
+/// See [`ERRNO_EIO`].
+pub(crate) const ERRNO_EREMOTEIO: i32 = 121;
