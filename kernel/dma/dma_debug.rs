@@ -62,9 +62,9 @@ const ATTR_MMIO: u64 = bindings::DMA_ATTR_MMIO as u64;
 // `bindings`.
 const _: () = {
     use bindings as b;
-    assert!(entry::DMA_BIDIRECTIONAL == b::dma_data_direction_DMA_BIDIRECTIONAL as i32);
-    assert!(entry::DMA_TO_DEVICE == b::dma_data_direction_DMA_TO_DEVICE as i32);
-    assert!(entry::DMA_FROM_DEVICE == b::dma_data_direction_DMA_FROM_DEVICE as i32);
+    assert!(entry::DMA_BIDIRECTIONAL as i64 == b::dma_data_direction_DMA_BIDIRECTIONAL as i64);
+    assert!(entry::DMA_TO_DEVICE as i64 == b::dma_data_direction_DMA_TO_DEVICE as i64);
+    assert!(entry::DMA_FROM_DEVICE as i64 == b::dma_data_direction_DMA_FROM_DEVICE as i64);
     let unmap_valid = b::DMA_ATTR_NO_KERNEL_MAPPING
         | b::DMA_ATTR_FORCE_CONTIGUOUS
         | b::DMA_ATTR_MMIO
