@@ -115,7 +115,6 @@ fn link<B: MapSource>(dev: &Device<Bound>, src: &B, dir: DataDirection) -> Resul
 /// The device owns the buffer until [`IovaMapping::unmap`] returns it.
 pub struct IovaMapping<'a, B: MapSource, D: Direction> {
     inner: Mapping<'a, B, D>,
-    iova: bool,
 }
 
 impl<'a, B: MapSource, D: Direction> IovaMapping<'a, B, D> {
@@ -125,19 +124,18 @@ impl<'a, B: MapSource, D: Direction> IovaMapping<'a, B, D> {
     /// Where the IOMMU cannot link the buffer into one range, it maps the pieces.
     pub fn new(dev: &'a Device<Bound>, buf: B) -> Result<Self> {
         prepare(&buf)?;
-        let (dma, iova) = match link(dev, &buf, D::DIRECTION)? {
-            Some(dma) => (dma, true),
-            None => (Dma::map(dev, &buf, D::DIRECTION, Attrs(0))?, false),
+        let dma = match link(dev, &buf, D::DIRECTION)? {
+            Some(dma) => dma,
+            None => Dma::map(dev, &buf, D::DIRECTION, Attrs(0))?,
         };
         Ok(Self {
             inner: Mapping::from_dma(dev, buf, dma),
-            iova,
         })
     }
 
     /// Whether the buffer is mapped through one IOVA range.
     pub fn uses_iova(&self) -> bool {
-        self.iova
+        self.inner.is_iova()
     }
 
     /// The DMA address of the start of the buffer.

@@ -633,6 +633,15 @@ impl<'a, B: MapSource, D: Direction> Mapping<'a, B, D> {
         self.dma.ranges()
     }
 
+    /// Whether the buffer is mapped through one IOVA range.
+    pub(crate) fn is_iova(&self) -> bool {
+        match self.dma {
+            #[cfg(CONFIG_IOMMU_DMA)]
+            Dma::Iova(..) => true,
+            _ => false,
+        }
+    }
+
     /// Hands `len` bytes from `offset` to the device (`to_device`) or to the CPU; the vmap
     /// alias, if any, is handled whole.
     ///
