@@ -39,7 +39,7 @@ host-test:
 
 # Drop the build directories and logs; keep the kernel source and toolchain.
 clean:
-	rm -rf build/c build/rust build/c-bench build/rust-bench build/tools build/logs build/img build/overlay-stage
+	rm -rf build/c build/rust build/mix-map build/mix-debug-pool build/c-bench build/rust-bench build/tools build/logs build/img build/overlay-stage
 
 # Drop everything under build/, kernel source included.
 distclean:

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Configure and build one kernel configuration with kunit.py, in its own O=
-# directory build/<config>: "c" (the baseline) or "rust", the test kernels,
-# or "c-bench" and "rust-bench", the same without lock debugging, for
-# `make bench`. Incremental: kunit.py reconfigures
-# only when the merged kunitconfig changed, and make rebuilds what is stale.
+# directory build/<config>: "c" (the baseline) or "rust", the test kernels;
+# "mix-map" and "mix-debug-pool", test kernels that mix C and Rust
+# components; or "c-bench" and "rust-bench", the first two without lock
+# debugging, for `make bench`. A configuration is the file
+# tools/testing/kunit/configs/dma_<config>.config (without -bench), merged
+# with dma_common.config and dma_test.config or dma_bench.config.
+# Incremental: kunit.py reconfigures only when the merged kunitconfig
+# changed, and make rebuilds what is stale.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
 load_toolchain
 
-cfg=${1:?usage: build.sh c|rust|c-bench|rust-bench}
-case "$cfg" in c|rust|c-bench|rust-bench) ;;
-*) echo "build: unknown configuration '$cfg' (c, rust, c-bench or rust-bench)" >&2; exit 2 ;;
-esac
+cfg=${1:?usage: build.sh c|rust|mix-map|mix-debug-pool|c-bench|rust-bench}
 kcfg=$KSRC/tools/testing/kunit/configs
+case "$cfg" in c|rust|mix-map|mix-debug-pool|c-bench|rust-bench) ;;
+*) echo "build: unknown configuration '$cfg' (c, rust, mix-map, mix-debug-pool, c-bench or rust-bench)" >&2; exit 2 ;;
+esac
 role=test
 [ "$cfg" = "${cfg%-bench}" ] || role=bench
 kernel_toolchain "$cfg"
@@ -36,7 +40,7 @@ if ! python3 "$KSRC/tools/testing/kunit/kunit.py" build \
 	--kunitconfig="$kcfg/dma_common.config" \
 	--kunitconfig="$kcfg/dma_${cfg%-bench}.config" \
 	--kunitconfig="$kcfg/dma_$role.config" \
-	--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_plain.py" \
+	--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_setup.py" \
 	${KMAKE_OPTS[@]:+--make_options "${KMAKE_OPTS[@]}"} \
 	--jobs="$(nproc)" >"$log" 2>&1; then
 	tail -40 "$log" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make check`: host tests, then KUnit through kunit.py on both kernels ("c",
-# the baseline, and "rust") in all three QEMU setups, then one summary.
+# the baseline, and "rust") in all three QEMU setups, and on the two mixed
+# kernels in one setup each, then one summary.
 # Last line: "N passed, N failed". Exit status non-zero on any failure, crash,
 # hang, or expected suite that did not run.
 #
@@ -11,8 +12,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
 
-configs=${CONFIGS:-c rust}
-setups=${SETUPS:-plain swiotlb iommu}
+configs=${CONFIGS:-c rust mix-map mix-debug-pool}
 timeout=${KUNIT_TIMEOUT:-900}
 logs=$BUILD/logs
 extra=()
@@ -49,14 +49,32 @@ kunit_exec() {
 	[ -n "${5:-}" ] && args+=("$5")
 	echo "check: KUnit on the $1 kernel, $2 setup${4:+, $4} (log: build/logs/kunit-$3.log)"
 	rm -f "$log"
-	(cd "$KSRC" && python3 tools/testing/kunit/kunit.py exec \
+	(cd "$KSRC" && DMA_SETUP=$2 python3 tools/testing/kunit/kunit.py exec \
 		--build_dir="$BUILD/$1" \
-		--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_$2.py" \
+		--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_setup.py" \
 		--timeout="$timeout" --raw_output=all "${args[@]}") >"$log" 2>&1
 }
 
-# The dma-debug boot parameters, each in a boot of its own (plain setup).
+# The dma-debug boot parameters, each in a boot of its own (plain setup, c
+# and rust kernels).
 boot_args=("dma_debug=off" "dma_debug_entries=1024" "dma_debug_driver=kunit-nonesuch")
+
+# kernel_setups CONFIG: the QEMU setups CONFIG runs in. The mixed kernels
+# run once each, in the setup that sends most of their calls across the
+# C/Rust boundary: bounce buffers under the Rust core and C dma-debug, and
+# the C IOMMU path under the Rust dma-debug.
+all_setups=$(python3 "$top/tools/testing/kunit/qemu_configs/dma_setups.py") || exit 1
+kernel_setups() {
+	if [ -n "${SETUPS:-}" ]; then
+		echo "$SETUPS"
+		return
+	fi
+	case "$1" in
+	mix-map) echo swiotlb ;;
+	mix-debug-pool) echo iommu ;;
+	*) echo "$all_setups" ;;
+	esac
+}
 
 for cfg in $configs; do
 	if ! bash "$top/scripts/build.sh" "$cfg"; then
@@ -88,11 +106,12 @@ for cfg in $configs; do
 	if [ -z "${KUNIT_FILTER:-}" ] && [ -f "$only" ]; then
 		want=$(cat "$expected" "$only" | sed 's/#.*//' | awk 'NF' | paste -sd, -)
 	fi
-	for s in $setups; do
+	for s in $(kernel_setups "$cfg"); do
 		kunit_exec "$cfg" "$s" "$cfg-$s" "" "${filter[@]}"
 		runs+=(--run "$cfg/$s" "$logs/kunit-$cfg-$s.log" "$want")
 	done
 	[ -n "${KUNIT_FILTER:-}" ] && continue
+	case "$cfg" in c|rust) ;; *) continue ;; esac
 	for a in "${boot_args[@]}"; do
 		kunit_exec "$cfg" plain "$cfg-plain-${a%%=*}" "$a" dma_api_debug_boot
 		runs+=(--run "$cfg/plain $a" "$logs/kunit-$cfg-plain-${a%%=*}.log" dma_api_debug_boot)

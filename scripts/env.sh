@@ -12,6 +12,7 @@ BUILD=${BUILD:-$TOP/build}
 PRISTINE=$BUILD/linux-pristine
 KSRC=$BUILD/linux
 TOOLCHAIN_ENV=$BUILD/toolchain.env
+CCACHE_LINKS=$BUILD/ccache/bin
 export DMA_IMG_DIR=${DMA_IMG_DIR:-$BUILD/img}
 
 # load_toolchain: read what setup.sh resolved: PATH for bindgen, and the two

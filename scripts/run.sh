@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
 
 cfg=${CONFIG:-rust}
-setups=${SETUPS:-plain swiotlb iommu}
+setups=${SETUPS:-$(python3 "$top/tools/testing/kunit/qemu_configs/dma_setups.py")} || exit 1
 bash "$top/scripts/setup.sh" >/dev/null || exit 1
 load_toolchain || exit 1
 bash "$top/scripts/overlay.sh" || exit 1

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * C glue of the Rust dma-debug (kernel/dma/dma_debug.rs): what Rust cannot
+ * C glue of the Rust dma-debug (kernel/dma/dma_debug/dma_debug.rs): what Rust cannot
  * declare itself. The boot parameters dma_debug=, dma_debug_entries= and
  * dma_debug_driver=, the initcalls, the file operations of the
  * driver_filter and dump files, and the exports of debug.c.

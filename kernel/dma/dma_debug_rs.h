@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Entry points of the Rust dma-debug (kernel/dma/dma_debug.rs) for its C
+ * Entry points of the Rust dma-debug (kernel/dma/dma_debug/dma_debug.rs) for its C
  * glue (kernel/dma/dma_debug_glue.c): initialisation, the boot parameters
  * and the debugfs files that need file operations.
  */

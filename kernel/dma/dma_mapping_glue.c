@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * C glue of the Rust DMA-mapping core (kernel/dma/dma_mapping.rs): the
+ * C glue of the Rust DMA-mapping core (kernel/dma/dma_mapping/dma_mapping.rs): the
  * exports of its entry points, the same as those of kernel/dma/mapping.c,
  * so that modules link against either; the dma tracepoints, with the entry
  * points Rust calls them through; and dma-direct's ZONE_DMA limit, which

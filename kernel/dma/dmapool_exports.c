@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Exports of the Rust dma_pool (kernel/dma/dmapool.rs), the same as those of
+ * Exports of the Rust dma_pool (kernel/dma/dmapool/dmapool.rs), the same as those of
  * mm/dmapool.c, so that modules link against either.
  */
 

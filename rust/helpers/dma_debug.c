@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 /*
- * Helpers for the Rust dma-debug (kernel/dma/dma_debug.rs): the inline
+ * Helpers for the Rust dma-debug (kernel/dma/dma_debug/dma_debug.rs): the inline
  * functions of the memory and DMA headers its checks call.
  */
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 /*
- * Helpers for the Rust DMA-mapping core (kernel/dma/dma_mapping.rs): the
+ * Helpers for the Rust DMA-mapping core (kernel/dma/dma_mapping/dma_mapping.rs): the
  * static inline functions and macros of the DMA headers it calls outside
  * its fast paths. The fast paths read the device's fields directly.
  *

@@ -9,11 +9,17 @@
 //! (see `Kconfig.rust`).
 
 use super::range_map::{self, Region, MAPPING_ERROR};
-use core::ptr;
+use core::marker::PhantomData;
+use core::ptr::{
+    self,
+    NonNull, //
+};
 use kernel::bindings;
-
-pub(crate) type Dma = bindings::dma_addr_t;
-pub(crate) type Phys = bindings::phys_addr_t;
+use kernel::dma::rust_core::{
+    Dma,
+    Phys, //
+};
+use kernel::prelude::*;
 
 // A region of the kernel's range map has the layout of `Region`, field by field.
 const _: () = {
@@ -25,34 +31,41 @@ const _: () = {
     assert!(offset_of!(C, size) == offset_of!(Region, size));
 };
 
-/// A device as the DMA core sees it.
+/// A device as the DMA core sees it, for the length of one DMA API call.
+///
+/// # Invariants
+///
+/// The pointer refers to a `struct device` that stays alive for `'a`. The
+/// C API's contract gives this for the device of a call, for the call: the
+/// caller holds a reference to its device while it calls the DMA API.
 #[derive(Clone, Copy)]
-pub(crate) struct Dev(*mut bindings::device);
+pub(crate) struct Dev<'a>(NonNull<bindings::device>, PhantomData<&'a bindings::device>);
 
-impl Dev {
+impl<'a> Dev<'a> {
     /// Wraps a C device pointer.
     ///
     /// # Safety
     ///
-    /// `dev` must point to a live `struct device` for as long as the
-    /// wrapper is used, as every DMA API call's device does.
+    /// `dev` must point to a `struct device` that stays alive for `'a`.
     #[inline(always)]
     pub(crate) unsafe fn new(dev: *mut bindings::device) -> Self {
-        Dev(dev)
+        // INVARIANT: The caller keeps the device alive for `'a`.
+        // SAFETY: A pointer to a device is not NULL.
+        Dev(unsafe { NonNull::new_unchecked(dev) }, PhantomData)
     }
 
-    /// The C pointer.
+    /// The C pointer, for the C functions that take the device.
     #[inline(always)]
     pub(crate) fn raw(self) -> *mut bindings::device {
-        self.0
+        self.0.as_ptr()
     }
 
     /// Whether the device's flag number `bit` is set (`dev_<flag>()`).
     #[inline(always)]
     fn flag(self, bit: u32) -> bool {
-        // SAFETY: The device is live (see `new`); the flags word is read
+        // SAFETY: By the type invariant the device is live; the flags word is read
         // once, as `test_bit()` does, and writers change it atomically.
-        let word = unsafe { ptr::read_volatile(ptr::addr_of!((*self.0).flags[0])) };
+        let word = unsafe { ptr::read_volatile(ptr::addr_of!((*self.raw()).flags[0])) };
         word & (1 << bit) != 0
     }
 
@@ -79,8 +92,9 @@ impl Dev {
     /// Sets or clears the skip-sync flag.
     pub(crate) fn set_skip_sync(self, skip: bool) {
         if cfg!(CONFIG_DMA_NEED_SYNC) {
-            // SAFETY: The device is live; the helper changes the bit atomically.
-            unsafe { bindings::dev_assign_dma_skip_sync(self.0, skip) };
+            // SAFETY: By the type invariant the device is live; the helper changes the bit
+            // atomically.
+            unsafe { bindings::dev_assign_dma_skip_sync(self.raw(), skip) };
         }
     }
 
@@ -97,62 +111,71 @@ impl Dev {
         if !cfg!(CONFIG_ARCH_HAS_DMA_OPS) {
             return None;
         }
-        // SAFETY: The device is live. A device's operations are static
+        // SAFETY: By the type invariant the device is live. A device's operations are static
         // tables that outlive it.
-        unsafe { bindings::get_dma_ops(self.0).as_ref() }
+        unsafe { bindings::get_dma_ops(self.raw()).as_ref() }
     }
 
     /// Whether the device has a streaming mask at all.
     #[inline(always)]
     pub(crate) fn has_dma_mask(self) -> bool {
-        // SAFETY: The device is live.
-        !unsafe { (*self.0).dma_mask }.is_null()
+        // SAFETY: By the type invariant the device is live.
+        !unsafe { (*self.raw()).dma_mask }.is_null()
     }
 
     /// The streaming DMA mask, or 0 when the device has none.
     #[inline(always)]
     pub(crate) fn dma_mask(self) -> u64 {
-        // SAFETY: The device is live; its mask pointer is NULL or points to
+        // SAFETY: By the type invariant the device is live; its mask pointer is NULL or points to
         // the mask, which lives as long as the device.
-        unsafe { (*self.0).dma_mask.as_ref() }.copied().unwrap_or(0)
+        unsafe { (*self.raw()).dma_mask.as_ref() }
+            .copied()
+            .unwrap_or(0)
     }
 
-    /// Stores a new streaming mask; the device must have a mask pointer.
-    pub(crate) fn store_dma_mask(self, mask: u64) {
-        // SAFETY: The device is live and the caller checked that its mask
-        // pointer is set.
-        unsafe { *(*self.0).dma_mask = mask };
+    /// Stores a new streaming mask; `EIO` when the device has no mask to
+    /// store it in.
+    pub(crate) fn store_dma_mask(self, mask: u64) -> Result {
+        // SAFETY: By the type invariant the device is live.
+        let slot = unsafe { (*self.raw()).dma_mask };
+        if slot.is_null() {
+            return Err(EIO);
+        }
+        // SAFETY: A device's mask pointer, once set, points to its mask,
+        // which lives as long as the device.
+        unsafe { *slot = mask };
+        Ok(())
     }
 
     /// The coherent DMA mask.
     #[inline(always)]
     pub(crate) fn coherent_mask(self) -> u64 {
-        // SAFETY: The device is live.
-        unsafe { (*self.0).coherent_dma_mask }
+        // SAFETY: By the type invariant the device is live.
+        unsafe { (*self.raw()).coherent_dma_mask }
     }
 
     /// Stores a new coherent mask.
     pub(crate) fn store_coherent_mask(self, mask: u64) {
-        // SAFETY: The device is live; drivers set masks from probe, where
+        // SAFETY: By the type invariant the device is live; drivers set masks from probe, where
         // nothing else maps for the device.
-        unsafe { (*self.0).coherent_dma_mask = mask };
+        unsafe { (*self.raw()).coherent_dma_mask = mask };
     }
 
     /// The limit the bus puts on DMA addresses, 0 for none.
     #[inline(always)]
     pub(crate) fn bus_limit(self) -> u64 {
-        // SAFETY: The device is live.
-        unsafe { (*self.0).bus_dma_limit }
+        // SAFETY: By the type invariant the device is live.
+        unsafe { (*self.raw()).bus_dma_limit }
     }
 
     /// The device's range map, empty when bus and CPU addresses agree.
     #[inline(always)]
-    pub(crate) fn range_map(self) -> &'static [Region] {
-        // SAFETY: The device is live; its range map, if any, is an array
+    pub(crate) fn range_map(self) -> &'a [Region] {
+        // SAFETY: By the type invariant the device is live; its range map, if any, is an array
         // ended by a region of size 0, set up before drivers bind and not
         // changed while the device has mappings.
         unsafe {
-            let map = (*self.0).dma_range_map.cast::<Region>();
+            let map = (*self.raw()).dma_range_map.cast::<Region>();
             if map.is_null() {
                 return &[];
             }
@@ -167,8 +190,8 @@ impl Dev {
     /// Whether the device has a range map.
     #[inline(always)]
     fn has_range_map(self) -> bool {
-        // SAFETY: The device is live.
-        !unsafe { (*self.0).dma_range_map }.is_null()
+        // SAFETY: By the type invariant the device is live.
+        !unsafe { (*self.raw()).dma_range_map }.is_null()
     }
 
     /// The bus address of `phys` before memory encryption is applied.
@@ -238,20 +261,20 @@ impl Dev {
     /// (`force_dma_unencrypted()`).
     #[inline(always)]
     pub(crate) fn force_unencrypted(self) -> bool {
-        // SAFETY: The device is live.
+        // SAFETY: By the type invariant the device is live.
         cfg!(CONFIG_ARCH_HAS_FORCE_DMA_UNENCRYPTED)
-            && unsafe { bindings::dma_rs_force_unencrypted(self.0) }
+            && unsafe { bindings::dma_rs_force_unencrypted(self.raw()) }
     }
 
     /// The device's swiotlb pool set, if any.
     #[inline(always)]
-    fn io_tlb_mem(self) -> Option<&'static bindings::io_tlb_mem> {
+    fn io_tlb_mem(self) -> Option<&'a bindings::io_tlb_mem> {
         if !cfg!(CONFIG_SWIOTLB) {
             return None;
         }
-        // SAFETY: The device is live; its swiotlb memory, if any, lives as
+        // SAFETY: By the type invariant the device is live; its swiotlb memory, if any, lives as
         // long as it.
-        unsafe { (*self.0).dma_io_tlb_mem.as_ref() }
+        unsafe { (*self.raw()).dma_io_tlb_mem.as_ref() }
     }
 
     /// Whether every streaming mapping must bounce (`swiotlb=force` or a
@@ -263,14 +286,14 @@ impl Dev {
 
     /// Whether the device has a usable swiotlb (`is_swiotlb_active()`).
     pub(crate) fn swiotlb_active(self) -> bool {
-        // SAFETY: The device is live.
-        cfg!(CONFIG_SWIOTLB) && unsafe { bindings::dma_rs_is_swiotlb_active(self.0) }
+        // SAFETY: By the type invariant the device is live.
+        cfg!(CONFIG_SWIOTLB) && unsafe { bindings::dma_rs_is_swiotlb_active(self.raw()) }
     }
 
     /// Whether coherent allocations come from a restricted swiotlb pool.
     pub(crate) fn swiotlb_for_alloc(self) -> bool {
-        // SAFETY: The device is live.
-        cfg!(CONFIG_DMA_RESTRICTED_POOL) && unsafe { bindings::is_swiotlb_for_alloc(self.0) }
+        // SAFETY: By the type invariant the device is live.
+        cfg!(CONFIG_DMA_RESTRICTED_POOL) && unsafe { bindings::is_swiotlb_for_alloc(self.raw()) }
     }
 
     /// The swiotlb pool that holds `phys`, or NULL when `phys` is not a
@@ -281,9 +304,9 @@ impl Dev {
             return ptr::null_mut();
         };
         if cfg!(CONFIG_SWIOTLB_DYNAMIC) {
-            // SAFETY: The device is live; the helper orders its reads as
+            // SAFETY: By the type invariant the device is live; the helper orders its reads as
             // the dynamic pools require.
-            return unsafe { bindings::swiotlb_find_pool(self.0, phys) };
+            return unsafe { bindings::swiotlb_find_pool(self.raw(), phys) };
         }
         if phys >= mem.defpool.start && phys < mem.defpool.end {
             ptr::addr_of!(mem.defpool).cast_mut()
@@ -292,11 +315,10 @@ impl Dev {
         }
     }
 
-    /// The name dma-direct's reports use.
-    pub(crate) fn as_ref(&self) -> &kernel::device::Device {
-        // SAFETY: The device is live and its refcount is held by whoever
-        // called into the DMA API with it.
-        unsafe { kernel::device::Device::from_raw(self.0) }
+    /// The device, for the reports (`dev_err!()` and the like).
+    pub(crate) fn as_ref(self) -> &'a kernel::device::Device {
+        // SAFETY: By the type invariant the device is alive for `'a`.
+        unsafe { kernel::device::Device::from_raw(self.raw()) }
     }
 }
 

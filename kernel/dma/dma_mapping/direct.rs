@@ -7,9 +7,16 @@
 //! architectures are cache-coherent for DMA (see `dev.rs`), so mapping and
 //! syncing move bytes only through swiotlb and never maintain caches.
 
-use super::dev::{Dev, Dma, Phys, DMA_MAPPING_ERROR};
+use super::dev::{
+    Dev,
+    DMA_MAPPING_ERROR, //
+};
 use super::range_map::{self, Zone};
 use super::sg;
+use super::{
+    Dma,
+    Phys, //
+};
 use core::ptr;
 use kernel::bindings::{self, device, dma_data_direction, gfp_t, page, scatterlist};
 use kernel::ffi::{c_int, c_ulong, c_void};
@@ -25,7 +32,7 @@ const ATTR_NO_WARN: c_ulong = bindings::DMA_ATTR_NO_WARN as c_ulong;
 /// Reports, once per boot, a mapping the device cannot reach and that
 /// swiotlb cannot bounce, as dma-direct's "overflow" warning.
 #[cold]
-fn report_overflow(dev: Dev, dma: Dma, size: usize) {
+fn report_overflow(dev: Dev<'_>, dma: Dma, size: usize) {
     use kernel::sync::atomic::{Atomic, Relaxed};
     static REPORTED: Atomic<bool> = Atomic::new(false);
     if REPORTED.xchg(true, Relaxed) {
@@ -45,7 +52,7 @@ fn report_overflow(dev: Dev, dma: Dma, size: usize) {
 /// Maps `size` bytes at `phys` for the device (`dma_direct_map_phys()`).
 #[inline(always)]
 pub(crate) fn map_phys(
-    dev: Dev,
+    dev: Dev<'_>,
     phys: Phys,
     size: usize,
     dir: dma_data_direction,
@@ -86,7 +93,13 @@ pub(crate) fn map_phys(
 
 /// Bounces a mapping through swiotlb.
 #[inline(never)]
-fn swiotlb_map(dev: Dev, phys: Phys, size: usize, dir: dma_data_direction, attrs: c_ulong) -> Dma {
+fn swiotlb_map(
+    dev: Dev<'_>,
+    phys: Phys,
+    size: usize,
+    dir: dma_data_direction,
+    attrs: c_ulong,
+) -> Dma {
     #[cfg(CONFIG_SWIOTLB)]
     // SAFETY: The device is live; swiotlb checks the rest.
     return unsafe { bindings::swiotlb_map(dev.raw(), phys, size, dir, attrs) };
@@ -100,7 +113,13 @@ fn swiotlb_map(dev: Dev, phys: Phys, size: usize, dir: dma_data_direction, attrs
 /// Unmaps a mapping made by [`map_phys`] (`dma_direct_unmap_phys()`),
 /// copying a bounce buffer back first unless `DMA_ATTR_SKIP_CPU_SYNC`.
 #[inline(always)]
-pub(crate) fn unmap_phys(dev: Dev, dma: Dma, size: usize, dir: dma_data_direction, attrs: c_ulong) {
+pub(crate) fn unmap_phys(
+    dev: Dev<'_>,
+    dma: Dma,
+    size: usize,
+    dir: dma_data_direction,
+    attrs: c_ulong,
+) {
     if attrs & (ATTR_MMIO | ATTR_REQUIRE_COHERENT) != 0 {
         return;
     }
@@ -128,7 +147,7 @@ pub(crate) fn unmap_phys(dev: Dev, dma: Dma, size: usize, dir: dma_data_directio
 
 /// Hands a mapping to the device (`dma_direct_sync_single_for_device()`).
 #[inline(always)]
-pub(crate) fn sync_for_device(dev: Dev, dma: Dma, size: usize, dir: dma_data_direction) {
+pub(crate) fn sync_for_device(dev: Dev<'_>, dma: Dma, size: usize, dir: dma_data_direction) {
     let phys = dev.dma_to_phys(dma);
     let pool = dev.swiotlb_pool(phys);
     if !pool.is_null() {
@@ -142,7 +161,7 @@ pub(crate) fn sync_for_device(dev: Dev, dma: Dma, size: usize, dir: dma_data_dir
 
 /// Hands a mapping back to the CPU (`dma_direct_sync_single_for_cpu()`).
 #[inline(always)]
-pub(crate) fn sync_for_cpu(dev: Dev, dma: Dma, size: usize, dir: dma_data_direction) {
+pub(crate) fn sync_for_cpu(dev: Dev<'_>, dma: Dma, size: usize, dir: dma_data_direction) {
     let phys = dev.dma_to_phys(dma);
     let pool = dev.swiotlb_pool(phys);
     if !pool.is_null() {
@@ -162,7 +181,7 @@ pub(crate) fn sync_for_cpu(dev: Dev, dma: Dma, size: usize, dir: dma_data_direct
 /// `sgl` must be a valid scatterlist of at least `nents` entries that the
 /// caller may write.
 pub(crate) unsafe fn map_sg(
-    dev: Dev,
+    dev: Dev<'_>,
     sgl: *mut scatterlist,
     nents: c_int,
     dir: dma_data_direction,
@@ -217,7 +236,7 @@ pub(crate) unsafe fn map_sg(
 /// `sgl` must be a valid scatterlist of at least `nents` entries, mapped
 /// for the device, that the caller may write.
 pub(crate) unsafe fn unmap_sg(
-    dev: Dev,
+    dev: Dev<'_>,
     sgl: *mut scatterlist,
     nents: c_int,
     dir: dma_data_direction,
@@ -248,7 +267,7 @@ pub(crate) unsafe fn unmap_sg(
 ///
 /// `sgl` must be a valid scatterlist of at least `nents` mapped entries.
 pub(crate) unsafe fn sync_sg_for_device(
-    dev: Dev,
+    dev: Dev<'_>,
     sgl: *mut scatterlist,
     nents: c_int,
     dir: dma_data_direction,
@@ -266,7 +285,7 @@ pub(crate) unsafe fn sync_sg_for_device(
 ///
 /// `sgl` must be a valid scatterlist of at least `nents` mapped entries.
 pub(crate) unsafe fn sync_sg_for_cpu(
-    dev: Dev,
+    dev: Dev<'_>,
     sgl: *mut scatterlist,
     nents: c_int,
     dir: dma_data_direction,
@@ -279,14 +298,16 @@ pub(crate) unsafe fn sync_sg_for_cpu(
 }
 
 /// Whether a sync of `dma` does anything (`dma_direct_need_sync()`).
-pub(crate) fn need_sync(dev: Dev, dma: Dma) -> bool {
+pub(crate) fn need_sync(dev: Dev<'_>, dma: Dma) -> bool {
     !dev.is_coherent() || !dev.swiotlb_pool(dev.dma_to_phys(dma)).is_null()
 }
 
 /// The largest mapping dma-direct can make: swiotlb's slot limit when
 /// mappings may bounce.
-pub(crate) fn max_mapping_size(dev: Dev) -> usize {
-    if dev.swiotlb_active() && (super::addressing_limited(dev) || dev.swiotlb_force_bounce()) {
+pub(crate) fn max_mapping_size(dev: Dev<'_>) -> usize {
+    if dev.swiotlb_active()
+        && (super::limits::addressing_limited(dev) || dev.swiotlb_force_bounce())
+    {
         // SAFETY: The device is live.
         return unsafe { bindings::dma_rs_swiotlb_max_mapping_size(dev.raw()) };
     }
@@ -301,12 +322,12 @@ fn last_ram_byte() -> Phys {
 }
 
 /// The mask that reaches all of RAM (`dma_direct_get_required_mask()`).
-pub(crate) fn required_mask(dev: Dev) -> u64 {
+pub(crate) fn required_mask(dev: Dev<'_>) -> u64 {
     super::mask::required_mask(dev.phys_to_dma_direct(last_ram_byte()))
 }
 
 /// Whether dma-direct can serve a device with `mask` (`dma_direct_supported()`).
-pub(crate) fn supported(dev: Dev, mask: u64) -> bool {
+pub(crate) fn supported(dev: Dev<'_>, mask: u64) -> bool {
     if mask >= u64::from(u32::MAX) {
         return true;
     }
@@ -339,7 +360,7 @@ unsafe extern "C" fn ram_range_unmapped(
 
 /// Whether the device's range map covers all of RAM
 /// (`dma_direct_all_ram_mapped()`).
-pub(crate) fn all_ram_mapped(dev: Dev) -> bool {
+pub(crate) fn all_ram_mapped(dev: Dev<'_>) -> bool {
     if dev.range_map().is_empty() {
         return true;
     }
@@ -372,7 +393,7 @@ fn zone_gfp(zone: Zone) -> gfp_t {
 
 /// The zone to try first for the device's coherent limit, and the
 /// physical address of that limit.
-fn optimal_zone(dev: Dev) -> (Zone, Phys) {
+fn optimal_zone(dev: Dev<'_>) -> (Zone, Phys) {
     let dma_limit = super::mask::min_not_zero(dev.coherent_mask(), dev.bus_limit());
     let phys_limit = dev.dma_to_phys(dma_limit);
     // SAFETY: Set by the architecture at boot.
@@ -392,7 +413,7 @@ fn page_align(size: usize) -> usize {
 
 /// Frees pages dma-direct allocated: to the restricted swiotlb pool they
 /// came from, or to CMA or the page allocator.
-fn free_pages_raw(dev: Dev, page: *mut page, size: usize) {
+fn free_pages_raw(dev: Dev<'_>, page: *mut page, size: usize) {
     if cfg!(CONFIG_DMA_RESTRICTED_POOL)
         // SAFETY: The device is live; the pages came from `alloc_pages_raw`.
         && unsafe { bindings::dma_rs_swiotlb_free(dev.raw(), page, size) }
@@ -404,7 +425,7 @@ fn free_pages_raw(dev: Dev, page: *mut page, size: usize) {
 
 /// Gives pages back to CMA or to the page allocator
 /// (`dma_free_contiguous()`).
-fn free_contiguous(dev: Dev, page: *mut page, size: usize) {
+fn free_contiguous(dev: Dev<'_>, page: *mut page, size: usize) {
     if cfg!(CONFIG_DMA_CMA) {
         // SAFETY: The pages came from `alloc_contiguous` or the page
         // allocator, as CMA's free expects.
@@ -418,7 +439,7 @@ fn free_contiguous(dev: Dev, page: *mut page, size: usize) {
 
 /// Pages from the device's CMA area (`dma_alloc_contiguous()`); NULL
 /// without CMA.
-fn alloc_contiguous(dev: Dev, size: usize, gfp: gfp_t) -> *mut page {
+fn alloc_contiguous(dev: Dev<'_>, size: usize, gfp: gfp_t) -> *mut page {
     if !cfg!(CONFIG_DMA_CMA) {
         return ptr::null_mut();
     }
@@ -427,7 +448,7 @@ fn alloc_contiguous(dev: Dev, size: usize, gfp: gfp_t) -> *mut page {
 }
 
 /// The device's NUMA node (`dev_to_node()`).
-fn dev_node(dev: Dev) -> c_int {
+fn dev_node(dev: Dev<'_>) -> c_int {
     #[cfg(CONFIG_NUMA)]
     // SAFETY: The device is live.
     return unsafe { (*dev.raw()).numa_node };
@@ -440,7 +461,7 @@ fn dev_node(dev: Dev) -> c_int {
 
 /// Allocates `size` bytes (whole pages) of physically contiguous memory
 /// the device reaches with its coherent mask, retrying in lower zones.
-fn alloc_pages_raw(dev: Dev, size: usize, gfp: gfp_t) -> *mut page {
+fn alloc_pages_raw(dev: Dev<'_>, size: usize, gfp: gfp_t) -> *mut page {
     if dev.swiotlb_for_alloc() {
         // SAFETY: The device is live.
         let page = unsafe { bindings::dma_rs_swiotlb_alloc(dev.raw(), size) };
@@ -488,7 +509,7 @@ fn alloc_pages_raw(dev: Dev, size: usize, gfp: gfp_t) -> *mut page {
 
 /// Shares the pages at `vaddr` decrypted with a device that needs it;
 /// `false` when that failed (the pages must then be leaked).
-fn set_decrypted(dev: Dev, vaddr: *mut c_void, size: usize) -> bool {
+fn set_decrypted(dev: Dev<'_>, vaddr: *mut c_void, size: usize) -> bool {
     if !dev.force_unencrypted() {
         return true;
     }
@@ -501,7 +522,7 @@ fn set_decrypted(dev: Dev, vaddr: *mut c_void, size: usize) -> bool {
 
 /// Encrypts pages again before they are freed; `false` when that failed,
 /// and the pages must be leaked rather than reused.
-fn set_encrypted(dev: Dev, vaddr: *mut c_void, size: usize) -> bool {
+fn set_encrypted(dev: Dev<'_>, vaddr: *mut c_void, size: usize) -> bool {
     if !dev.force_unencrypted() {
         return true;
     }
@@ -518,14 +539,14 @@ fn set_encrypted(dev: Dev, vaddr: *mut c_void, size: usize) -> bool {
 
 /// Whether an allocation that may not sleep must come from an atomic pool,
 /// because making its pages decrypted may sleep.
-fn must_use_pool(dev: Dev, gfp: gfp_t) -> bool {
+fn must_use_pool(dev: Dev<'_>, gfp: gfp_t) -> bool {
     dev.force_unencrypted() && gfp & GFP_DIRECT_RECLAIM == 0 && !dev.swiotlb_for_alloc()
 }
 
 /// Takes memory from the atomic pools.
 #[allow(unused_variables)]
 fn alloc_from_pool(
-    dev: Dev,
+    dev: Dev<'_>,
     size: usize,
     dma: &mut Dma,
     cpu_addr: &mut *mut c_void,
@@ -560,7 +581,7 @@ fn alloc_from_pool(
 /// Gives memory back to the atomic pool it came from; `false` if it did
 /// not come from one.
 #[allow(unused_variables)]
-fn free_to_pool(dev: Dev, vaddr: *mut c_void, size: usize) -> bool {
+fn free_to_pool(dev: Dev<'_>, vaddr: *mut c_void, size: usize) -> bool {
     #[cfg(CONFIG_DMA_COHERENT_POOL)]
     // SAFETY: The pool checks whether `vaddr` is one of its own.
     return unsafe { bindings::dma_free_from_pool(dev.raw(), vaddr, size) };
@@ -570,7 +591,7 @@ fn free_to_pool(dev: Dev, vaddr: *mut c_void, size: usize) -> bool {
 
 /// Coherent allocation (`dma_direct_alloc()`).
 pub(crate) fn alloc(
-    dev: Dev,
+    dev: Dev<'_>,
     size: usize,
     dma: &mut Dma,
     gfp: gfp_t,
@@ -613,12 +634,12 @@ pub(crate) fn alloc(
 }
 
 /// The page behind a DMA address of dma-direct.
-fn dma_to_page(dev: Dev, dma: Dma) -> *mut page {
+fn dma_to_page(dev: Dev<'_>, dma: Dma) -> *mut page {
     pfn_to_page((dev.dma_to_phys(dma) >> PAGE_SHIFT) as c_ulong)
 }
 
 /// Frees a coherent allocation (`dma_direct_free()`).
-pub(crate) fn free(dev: Dev, size: usize, cpu_addr: *mut c_void, dma: Dma, attrs: c_ulong) {
+pub(crate) fn free(dev: Dev<'_>, size: usize, cpu_addr: *mut c_void, dma: Dma, attrs: c_ulong) {
     if attrs & ATTR_NO_KERNEL_MAPPING != 0 && !dev.force_unencrypted() && !dev.swiotlb_for_alloc() {
         // `cpu_addr` is the page cookie `alloc` returned.
         free_contiguous(dev, cpu_addr.cast(), size);
@@ -638,7 +659,7 @@ pub(crate) fn free(dev: Dev, size: usize, cpu_addr: *mut c_void, dma: Dma, attrs
 }
 
 /// Allocates pages for streaming use (`dma_direct_alloc_pages()`).
-pub(crate) fn alloc_pages(dev: Dev, size: usize, dma: &mut Dma, gfp: gfp_t) -> *mut page {
+pub(crate) fn alloc_pages(dev: Dev<'_>, size: usize, dma: &mut Dma, gfp: gfp_t) -> *mut page {
     if must_use_pool(dev, gfp) {
         let mut vaddr = ptr::null_mut();
         return alloc_from_pool(dev, size, dma, &mut vaddr, gfp);
@@ -658,7 +679,7 @@ pub(crate) fn alloc_pages(dev: Dev, size: usize, dma: &mut Dma, gfp: gfp_t) -> *
 }
 
 /// Frees pages from [`alloc_pages`] (`dma_direct_free_pages()`).
-pub(crate) fn free_pages(dev: Dev, size: usize, page: *mut page) {
+pub(crate) fn free_pages(dev: Dev<'_>, size: usize, page: *mut page) {
     let vaddr = page_address(page);
     if free_to_pool(dev, vaddr, size) || !set_encrypted(dev, vaddr, size) {
         return;
@@ -673,7 +694,7 @@ pub(crate) fn free_pages(dev: Dev, size: usize, page: *mut page) {
 ///
 /// `sgt` must be a writable, unused table.
 pub(crate) unsafe fn get_sgtable(
-    dev: Dev,
+    dev: Dev<'_>,
     sgt: *mut bindings::sg_table,
     dma: Dma,
     size: usize,
@@ -689,7 +710,7 @@ pub(crate) unsafe fn get_sgtable(
 }
 
 /// Whether dma-direct can map its allocations to user space.
-pub(crate) fn can_mmap(dev: Dev) -> bool {
+pub(crate) fn can_mmap(dev: Dev<'_>) -> bool {
     dev.is_coherent() || cfg!(CONFIG_DMA_NONCOHERENT_MMAP)
 }
 
@@ -735,7 +756,7 @@ pub(crate) unsafe fn remap(vma: *mut bindings::vm_area_struct, pfn: c_ulong) -> 
 ///
 /// `vma` must be a valid VMA being set up by its mmap handler.
 pub(crate) unsafe fn mmap(
-    dev: Dev,
+    dev: Dev<'_>,
     vma: *mut bindings::vm_area_struct,
     cpu_addr: *mut c_void,
     dma: Dma,
@@ -764,8 +785,7 @@ pub(crate) unsafe fn mmap(
 /// The exported functions of `direct.c` that IOMMU drivers and
 /// architecture code call. C links to them by name, so `pub` is what makes
 /// them reachable.
-#[allow(unreachable_pub)]
-pub(crate) mod exports {
+pub mod exports {
     use super::*;
 
     /// `dma_coherent_ok()`: whether `size` bytes at `phys` are within the
@@ -893,28 +913,20 @@ pub(crate) mod exports {
         if cpu_start == dma_start {
             return 0;
         }
-        let bytes = 2 * core::mem::size_of::<bindings::bus_dma_region>();
-        // SAFETY: A fresh zeroed allocation.
-        let map = unsafe {
-            bindings::krealloc_node_align(
-                ptr::null(),
-                bytes,
-                8,
-                bindings::GFP_KERNEL | GFP_ZERO,
-                bindings::NUMA_NO_NODE,
-            )
-        }
-        .cast::<bindings::bus_dma_region>();
-        if map.is_null() {
+        let region = |cpu_start, dma_start, size| bindings::bus_dma_region {
+            cpu_start,
+            dma_start,
+            size,
+        };
+        // A region of size 0 ends the map. The map is kmalloc'ed: the
+        // device's owner frees it with `kfree()`.
+        let map = [region(cpu_start, dma_start, size), region(0, 0, 0)];
+        let Ok(map) = KBox::new(map, GFP_KERNEL) else {
             return -(bindings::ENOMEM as c_int);
-        }
-        // SAFETY: `map` holds two zeroed regions; the second ends the map.
-        unsafe {
-            (*map).cpu_start = cpu_start;
-            (*map).dma_start = dma_start;
-            (*map).size = size;
-            (*dev).dma_range_map = map;
-        }
+        };
+        // SAFETY: The device is live and gets its first range map, which it
+        // keeps.
+        unsafe { (*dev).dma_range_map = KBox::into_raw(map).cast() };
         0
     }
 }

@@ -4,46 +4,92 @@
 //! tracepoints, the dma-debug tracker (whichever implementation, C or
 //! Rust, is built) and KMSAN.
 //!
-//! Each hook compiles to nothing when its option is off. A tracepoint costs
-//! one test of its static key while it is disabled.
+//! Each hook compiles to nothing when its option is off. A disabled
+//! tracepoint costs its static branch, as in C. The hooks take the call's
+//! [`Dev`]; those that pass only values are safe.
 
-use super::dev::{Dma, Phys};
-use kernel::bindings::{device, dma_data_direction, page, scatterlist, sg_table};
+use super::dev::Dev;
+use kernel::bindings::{
+    dma_data_direction,
+    page,
+    scatterlist,
+    sg_table, //
+};
+use kernel::dma::rust_core::{
+    Dma,
+    Phys, //
+};
 use kernel::ffi::{c_int, c_ulong, c_void};
 
-/// Defines a wrapper for a `dma` trace event that fires it when the event
-/// is enabled. The static key is read inline, whether or not the kernel
-/// patches jump labels, so a disabled event costs one load and one test,
-/// as in C.
-macro_rules! dma_traces {
-    ($($(#[$attr:meta])* $vis:vis unsafe fn $name:ident($($arg:ident: $ty:ty),* $(,)?);)*) => {$(
+/// Defines one hook wrapper: safe when it passes only the device and
+/// values (`safe`), `unsafe` when it passes pointers to memory the C side
+/// reads (a scatterlist, a table, a page).
+macro_rules! hook_fn {
+    (safe, $(#[$attr:meta])* fn $name:ident($dev:ident, $($arg:ident: $ty:ty),*) $body:block) => {
+        $(#[$attr])*
+        #[inline(always)]
+        pub(crate) fn $name($dev: Dev<'_>, $($arg: $ty),*) $body
+    };
+    (unsafe, $(#[$attr:meta])* fn $name:ident($dev:ident, $($arg:ident: $ty:ty),*) $body:block) => {
         $(#[$attr])*
         ///
         /// # Safety
         ///
-        /// The arguments are those of the DMA API call that fires it.
+        /// The pointers must be those of the DMA API call that reports
+        /// them, valid as that call's contract requires.
         #[inline(always)]
-        $vis unsafe fn $name($($arg: $ty),*) {
+        pub(crate) unsafe fn $name($dev: Dev<'_>, $($arg: $ty),*) $body
+    };
+}
+
+/// Defines the wrappers of `dma` trace events. Each fires its event when
+/// it is enabled; a disabled event costs a static branch, as in C (a
+/// patched jump with `CONFIG_JUMP_LABEL`, else one load and one test).
+macro_rules! dma_traces {
+    ($(
+        $(#[$attr:meta])*
+        $kind:ident fn $name:ident($dev:ident: Dev, $($arg:ident: $ty:ty),* $(,)?);
+    )*) => {$(
+        hook_fn! { $kind, $(#[$attr])* fn $name($dev, $($arg: $ty),*) {
             #[cfg(CONFIG_TRACEPOINTS)]
             kernel::macros::paste! {
-                // SAFETY: The tracepoint is a static defined by
-                // `dma_mapping_glue.c`; its key's counter is read once.
-                let on = unsafe {
-                    core::ptr::read_volatile(
-                        &raw const kernel::bindings::[<__tracepoint_ $name>].key.key.enabled.counter,
-                    )
-                } > 0;
-                if on {
-                    // SAFETY: The caller passes the event's arguments.
-                    unsafe { kernel::bindings::[<rust_do_trace_ $name>]($($arg),*) };
+                if enabled!(kernel::bindings::[<__tracepoint_ $name>]) {
+                    // SAFETY: The device is live (`Dev`); the values are
+                    // only recorded, and the caller of an `unsafe` wrapper
+                    // vouches for its pointers.
+                    unsafe { kernel::bindings::[<rust_do_trace_ $name>]($dev.raw(), $($arg),*) };
                 }
             }
             #[cfg(not(CONFIG_TRACEPOINTS))]
             {
+                let _ = $dev;
                 $(let _ = $arg;)*
             }
-        }
+        }}
     )*};
+}
+
+/// Whether the tracepoint `$tp`, a static defined in C, is enabled.
+#[cfg(all(CONFIG_TRACEPOINTS, CONFIG_JUMP_LABEL))]
+macro_rules! enabled {
+    ($tp:path) => {
+        // SAFETY: `$tp` is a tracepoint, whose `key` is a static key.
+        unsafe {
+            kernel::jump_label::static_branch_unlikely!($tp, kernel::bindings::tracepoint, key)
+        }
+    };
+}
+
+/// Whether the tracepoint `$tp`, a static defined in C, is enabled: its
+/// key's count, read once and inline (the kernel's helper for this is a
+/// call without jump labels).
+#[cfg(all(CONFIG_TRACEPOINTS, not(CONFIG_JUMP_LABEL)))]
+macro_rules! enabled {
+    ($tp:path) => {
+        // SAFETY: `$tp` is a static; its key's counter is read once, as
+        // `static_key_count()` does.
+        unsafe { core::ptr::read_volatile(&raw const $tp.key.key.enabled.counter) } > 0
+    };
 }
 
 /// The `dma` trace events, defined in C by `dma_mapping_glue.c`.
@@ -53,78 +99,81 @@ pub(crate) mod trace {
 
     dma_traces! {
         /// A single mapping was made.
-        pub(crate) unsafe fn dma_map_phys(dev: *mut device, phys: Phys, dma: Dma, size: usize,
+        safe fn dma_map_phys(dev: Dev, phys: Phys, dma: Dma, size: usize,
             dir: dma_data_direction, attrs: c_ulong);
         /// A single mapping was removed.
-        pub(crate) unsafe fn dma_unmap_phys(dev: *mut device, dma: Dma, size: usize,
-            dir: dma_data_direction, attrs: c_ulong);
+        safe fn dma_unmap_phys(dev: Dev, dma: Dma, size: usize, dir: dma_data_direction,
+            attrs: c_ulong);
         /// A scatterlist was mapped.
-        pub(crate) unsafe fn dma_map_sg(dev: *mut device, sg: *mut scatterlist, nents: c_int,
-            ents: c_int, dir: dma_data_direction, attrs: c_ulong);
+        unsafe fn dma_map_sg(dev: Dev, sg: *mut scatterlist, nents: c_int, ents: c_int,
+            dir: dma_data_direction, attrs: c_ulong);
         /// A scatterlist failed to map.
-        pub(crate) unsafe fn dma_map_sg_err(dev: *mut device, sg: *mut scatterlist, nents: c_int,
-            err: c_int, dir: dma_data_direction, attrs: c_ulong);
+        unsafe fn dma_map_sg_err(dev: Dev, sg: *mut scatterlist, nents: c_int, err: c_int,
+            dir: dma_data_direction, attrs: c_ulong);
         /// A scatterlist was unmapped.
-        pub(crate) unsafe fn dma_unmap_sg(dev: *mut device, sg: *mut scatterlist, nents: c_int,
+        unsafe fn dma_unmap_sg(dev: Dev, sg: *mut scatterlist, nents: c_int,
             dir: dma_data_direction, attrs: c_ulong);
         /// A single mapping was synced for the CPU.
-        pub(crate) unsafe fn dma_sync_single_for_cpu(dev: *mut device, dma: Dma, size: usize,
+        safe fn dma_sync_single_for_cpu(dev: Dev, dma: Dma, size: usize,
             dir: dma_data_direction);
         /// A single mapping was synced for the device.
-        pub(crate) unsafe fn dma_sync_single_for_device(dev: *mut device, dma: Dma, size: usize,
+        safe fn dma_sync_single_for_device(dev: Dev, dma: Dma, size: usize,
             dir: dma_data_direction);
         /// A scatterlist was synced for the CPU.
-        pub(crate) unsafe fn dma_sync_sg_for_cpu(dev: *mut device, sg: *mut scatterlist,
-            nents: c_int, dir: dma_data_direction);
+        unsafe fn dma_sync_sg_for_cpu(dev: Dev, sg: *mut scatterlist, nents: c_int,
+            dir: dma_data_direction);
         /// A scatterlist was synced for the device.
-        pub(crate) unsafe fn dma_sync_sg_for_device(dev: *mut device, sg: *mut scatterlist,
-            nents: c_int, dir: dma_data_direction);
-        /// A coherent allocation was made (or failed: NULL).
-        pub(crate) unsafe fn dma_alloc(dev: *mut device, virt: *mut c_void, dma: Dma, size: usize,
+        unsafe fn dma_sync_sg_for_device(dev: Dev, sg: *mut scatterlist, nents: c_int,
+            dir: dma_data_direction);
+        /// A coherent allocation was made (or failed: NULL); the event
+        /// records the address only.
+        safe fn dma_alloc(dev: Dev, virt: *mut c_void, dma: Dma, size: usize,
             dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong);
-        /// Pages were allocated for DMA (or failed: NULL).
-        pub(crate) unsafe fn dma_alloc_pages(dev: *mut device, virt: *mut c_void, dma: Dma,
-            size: usize, dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong);
+        /// Pages were allocated for DMA (or failed: NULL); the event
+        /// records the address only.
+        safe fn dma_alloc_pages(dev: Dev, virt: *mut c_void, dma: Dma, size: usize,
+            dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong);
         /// A non-contiguous allocation failed.
-        pub(crate) unsafe fn dma_alloc_sgt_err(dev: *mut device, virt: *mut c_void, dma: Dma,
-            size: usize, dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong);
-        /// A non-contiguous allocation was made.
-        pub(crate) unsafe fn dma_alloc_sgt(dev: *mut device, sgt: *mut sg_table, size: usize,
+        safe fn dma_alloc_sgt_err(dev: Dev, virt: *mut c_void, dma: Dma, size: usize,
             dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong);
-        /// A coherent allocation is freed.
-        pub(crate) unsafe fn dma_free(dev: *mut device, virt: *mut c_void, dma: Dma, size: usize,
+        /// A non-contiguous allocation was made.
+        unsafe fn dma_alloc_sgt(dev: Dev, sgt: *mut sg_table, size: usize,
+            dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong);
+        /// A coherent allocation is freed; the event records the address
+        /// only.
+        safe fn dma_free(dev: Dev, virt: *mut c_void, dma: Dma, size: usize,
             dir: dma_data_direction, attrs: c_ulong);
-        /// Pages allocated for DMA are freed.
-        pub(crate) unsafe fn dma_free_pages(dev: *mut device, virt: *mut c_void, dma: Dma,
-            size: usize, dir: dma_data_direction, attrs: c_ulong);
+        /// Pages allocated for DMA are freed; the event records the address
+        /// only.
+        safe fn dma_free_pages(dev: Dev, virt: *mut c_void, dma: Dma, size: usize,
+            dir: dma_data_direction, attrs: c_ulong);
         /// A non-contiguous allocation is freed.
-        pub(crate) unsafe fn dma_free_sgt(dev: *mut device, sgt: *mut sg_table, size: usize,
+        unsafe fn dma_free_sgt(dev: Dev, sgt: *mut sg_table, size: usize,
             dir: dma_data_direction);
     }
 }
 
-/// Defines a wrapper for a dma-debug hook of `kernel/dma/debug.h` that calls
-/// it when `CONFIG_DMA_API_DEBUG` is on and does nothing otherwise.
+/// Defines the wrappers of the dma-debug hooks of `kernel/dma/debug.h`,
+/// which call them with `CONFIG_DMA_API_DEBUG` and do nothing otherwise.
 macro_rules! debug_hooks {
-    ($($(#[$attr:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?);)*) => {$(
-        $(#[$attr])*
-        ///
-        /// # Safety
-        ///
-        /// The arguments are those the DMA API call that reports them got,
-        /// with the device live.
-        #[inline(always)]
-        pub(crate) unsafe fn $name($($arg: $ty),*) {
+    ($(
+        $(#[$attr:meta])*
+        $kind:ident fn $name:ident($dev:ident: Dev, $($arg:ident: $ty:ty),* $(,)?);
+    )*) => {$(
+        hook_fn! { $kind, $(#[$attr])* fn $name($dev, $($arg: $ty),*) {
             #[cfg(CONFIG_DMA_API_DEBUG)]
-            // SAFETY: The caller passes what the hook expects.
+            // SAFETY: The device is live (`Dev`); the tracker records and
+            // looks up the values, and the caller of an `unsafe` wrapper
+            // vouches for its pointers.
             unsafe {
-                kernel::bindings::$name($($arg),*)
+                kernel::bindings::$name($dev.raw(), $($arg),*)
             };
             #[cfg(not(CONFIG_DMA_API_DEBUG))]
             {
+                let _ = $dev;
                 $(let _ = $arg;)*
             }
-        }
+        }}
     )*};
 }
 
@@ -133,39 +182,40 @@ pub(crate) mod debug {
     use super::*;
 
     debug_hooks! {
-        /// Reports a single mapping.
-        fn debug_dma_map_phys(dev: *mut device, phys: Phys, size: usize, dir: c_int, dma: Dma,
+        /// Reports a single mapping; the tracker checks the address
+        /// range, which it does not read.
+        safe fn debug_dma_map_phys(dev: Dev, phys: Phys, size: usize, dir: c_int, dma: Dma,
             attrs: c_ulong);
         /// Reports the removal of a single mapping.
-        fn debug_dma_unmap_phys(dev: *mut device, dma: Dma, size: usize, dir: c_int,
+        safe fn debug_dma_unmap_phys(dev: Dev, dma: Dma, size: usize, dir: c_int,
             attrs: c_ulong);
         /// Reports a scatterlist mapping.
-        fn debug_dma_map_sg(dev: *mut device, sg: *mut scatterlist, nents: c_int,
+        unsafe fn debug_dma_map_sg(dev: Dev, sg: *mut scatterlist, nents: c_int,
             mapped: c_int, dir: c_int, attrs: c_ulong);
         /// Reports the removal of a scatterlist mapping.
-        fn debug_dma_unmap_sg(dev: *mut device, sg: *mut scatterlist, nents: c_int, dir: c_int,
+        unsafe fn debug_dma_unmap_sg(dev: Dev, sg: *mut scatterlist, nents: c_int, dir: c_int,
             attrs: c_ulong);
         /// Reports a coherent allocation.
-        fn debug_dma_alloc_coherent(dev: *mut device, size: usize, dma: Dma, virt: *mut c_void,
+        unsafe fn debug_dma_alloc_coherent(dev: Dev, size: usize, dma: Dma, virt: *mut c_void,
             attrs: c_ulong);
         /// Reports the free of a coherent allocation.
-        fn debug_dma_free_coherent(dev: *mut device, size: usize, virt: *mut c_void, dma: Dma,
+        unsafe fn debug_dma_free_coherent(dev: Dev, size: usize, virt: *mut c_void, dma: Dma,
             attrs: c_ulong);
         /// Reports a sync of a single mapping for the CPU.
-        fn debug_dma_sync_single_for_cpu(dev: *mut device, dma: Dma, size: usize, dir: c_int);
+        safe fn debug_dma_sync_single_for_cpu(dev: Dev, dma: Dma, size: usize, dir: c_int);
         /// Reports a sync of a single mapping for the device.
-        fn debug_dma_sync_single_for_device(dev: *mut device, dma: Dma, size: usize, dir: c_int);
+        safe fn debug_dma_sync_single_for_device(dev: Dev, dma: Dma, size: usize, dir: c_int);
         /// Reports a sync of a scatterlist for the CPU.
-        fn debug_dma_sync_sg_for_cpu(dev: *mut device, sg: *mut scatterlist, nents: c_int,
+        unsafe fn debug_dma_sync_sg_for_cpu(dev: Dev, sg: *mut scatterlist, nents: c_int,
             dir: c_int);
         /// Reports a sync of a scatterlist for the device.
-        fn debug_dma_sync_sg_for_device(dev: *mut device, sg: *mut scatterlist, nents: c_int,
+        unsafe fn debug_dma_sync_sg_for_device(dev: Dev, sg: *mut scatterlist, nents: c_int,
             dir: c_int);
         /// Reports a page allocation for DMA.
-        fn debug_dma_alloc_pages(dev: *mut device, page: *mut page, size: usize, dir: c_int,
+        unsafe fn debug_dma_alloc_pages(dev: Dev, page: *mut page, size: usize, dir: c_int,
             dma: Dma);
         /// Reports the free of a page allocation for DMA.
-        fn debug_dma_free_pages(dev: *mut device, page: *mut page, size: usize, dir: c_int,
+        unsafe fn debug_dma_free_pages(dev: Dev, page: *mut page, size: usize, dir: c_int,
             dma: Dma);
     }
 }

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The QEMU setups of the DMA-mapping tests, in one place. kunit.py loads
-# them through dma_plain.py, dma_swiotlb.py and dma_iommu.py; the project's
-# own runner (scripts/qemu_run.py) imports this file directly, so a test
-# and a workload see the same machine.
+# The QEMU setups of the DMA-mapping tests, in one place: a setup is an
+# entry of SETUPS. kunit.py loads them through dma_setup.py (the setup named
+# by $DMA_SETUP); the project's own runner (scripts/qemu_run.py) imports
+# this file directly, so a test and a workload see the same machine.
+# `make run` and `make check` run every setup here, in this order
+# (`python3 dma_setups.py` prints the names).
 #
 # Disk images live in $DMA_IMG_DIR and are made here when missing.
 
@@ -72,3 +74,7 @@ def machine_args(setup: str, cpus: int = CPUS) -> List[str]:
 
 def cmdline(setup: str) -> str:
 	return ' '.join(filter(None, ['console=ttyS0', SETUPS[setup]['cmdline']]))
+
+
+if __name__ == '__main__':
+	print(' '.join(SETUPS))

@@ -22,8 +22,15 @@
 //!
 //! The per-device `pools` sysfs attribute lists a device's pools as C does.
 
+use core::alloc::Layout;
 use core::ptr;
-use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
+use kernel::alloc::{
+    allocator::Kmalloc,
+    Allocator,
+    Flags,
+    NumaNode, //
+};
+use kernel::ffi::{c_char, c_int, c_uint, c_void};
 use kernel::{
     bindings,
     device::Device,
@@ -33,12 +40,10 @@ use kernel::{
     sync::{
         atomic::{Acquire, Atomic, Relaxed, Release},
         global_lock,
-        lock::{Backend, Lock},
     },
     warn_on,
 };
 
-#[path = "dmapool/blocks.rs"]
 mod blocks;
 
 use blocks::{FreeList, Geometry};
@@ -51,59 +56,10 @@ const DEBUG: bool = cfg!(CONFIG_SLUB_DEBUG_ON);
 /// Length of a pool's name, with its NUL, as in C.
 const NAME_LEN: usize = 32;
 
-type Dma = bindings::dma_addr_t;
-
-/// A spinlock taken with interrupts disabled: the pool is used from hard
-/// interrupt context, so its lock must be irq-safe (`spin_lock_irqsave`).
-struct IrqSaveSpinLock;
-
-/// The raw lock inside a `spinlock_t`, which is its first member when
-/// `PREEMPT_RT` is off (the option depends on that).
-fn raw_lock(lock: *mut bindings::spinlock_t) -> *mut bindings::raw_spinlock_t {
-    lock.cast()
-}
-
-// SAFETY: `lock` disables interrupts and takes the spinlock, `unlock` releases
-// it and restores the interrupt state `lock` returned, so at most one guard
-// exists at a time and its holder cannot be interrupted on this CPU.
-unsafe impl Backend for IrqSaveSpinLock {
-    type State = bindings::spinlock_t;
-    type GuardState = c_ulong;
-
-    unsafe fn init(ptr: *mut Self::State, name: *const c_char, key: *mut bindings::lock_class_key) {
-        // SAFETY: The caller passes a valid lock to initialise, a name and a
-        // key that live for ever.
-        unsafe { bindings::__spin_lock_init(ptr, name, key) }
-    }
-
-    #[inline]
-    unsafe fn lock(ptr: *mut Self::State) -> c_ulong {
-        // SAFETY: The caller passes an initialised lock.
-        unsafe { bindings::_raw_spin_lock_irqsave(raw_lock(ptr)) }
-    }
-
-    unsafe fn try_lock(ptr: *mut Self::State) -> Option<c_ulong> {
-        let mut flags: c_ulong = 0;
-        // SAFETY: The caller passes an initialised lock; `flags` is writable.
-        (unsafe { bindings::spin_trylock_irqsave(ptr, &mut flags) } != 0).then_some(flags)
-    }
-
-    #[inline]
-    unsafe fn unlock(ptr: *mut Self::State, flags: &c_ulong) {
-        // SAFETY: The caller holds the lock, taken by `lock` or `try_lock`,
-        // which returned `flags`.
-        unsafe { bindings::_raw_spin_unlock_irqrestore(raw_lock(ptr), *flags) }
-    }
-
-    #[inline]
-    unsafe fn assert_is_held(ptr: *mut Self::State) {
-        // Only lockdep checks it: spare the call on every lock otherwise.
-        if cfg!(CONFIG_LOCKDEP) {
-            // SAFETY: The caller passes an initialised lock.
-            unsafe { bindings::spin_assert_is_held(ptr) }
-        }
-    }
-}
+use kernel::dma::rust_core::{
+    Dma,
+    IrqSpinLock, //
+};
 
 /// A chunk of coherent memory, carved into blocks. Its record is kmalloc'ed
 /// apart from the chunk, which may be uncached.
@@ -144,10 +100,11 @@ impl State {
 }
 
 /// A pool; C sees it as the opaque `struct dma_pool`.
-#[pin_data]
+///
+/// Its lock is irq-safe: drivers allocate and free blocks from hard
+/// interrupt context.
 struct DmaPool {
-    #[pin]
-    state: Lock<State, IrqSaveSpinLock>,
+    state: IrqSpinLock<State>,
     dev: *mut bindings::device,
     geo: Geometry,
     node: c_int,
@@ -177,22 +134,20 @@ impl DmaPool {
         BStr::from_bytes(&self.name[..len])
     }
 
-    /// Allocates a chunk and its record, without the lock.
+    /// Allocates a chunk and its record, without the lock. The record is a
+    /// [`KBox`] allocation on the pool's node, turned into a raw pointer.
     fn new_chunk(&self, gfp: bindings::gfp_t) -> Option<*mut Chunk> {
-        let size = core::mem::size_of::<Chunk>();
-        // SAFETY: A fresh allocation: no old pointer, any size, valid flags.
-        let rec = unsafe { bindings::krealloc_node_align(ptr::null(), size, 1, gfp, self.node) }
+        let node = NumaNode::new(self.node).unwrap_or(NumaNode::NO_NODE);
+        let rec = Kmalloc::alloc(Layout::new::<Chunk>(), Flags::from_gfp(gfp), node)
+            .ok()?
             .cast::<Chunk>();
-        if rec.is_null() {
-            return None;
-        }
         let mut dma: Dma = 0;
         // SAFETY: `self.dev` is valid (see `dev()`); `dma` is writable.
         let vaddr =
             unsafe { bindings::dma_alloc_attrs(self.dev, self.geo.allocation, &mut dma, gfp, 0) };
         if vaddr.is_null() {
-            // SAFETY: `rec` came from krealloc above.
-            unsafe { bindings::kfree(rec.cast()) };
+            // SAFETY: `rec` came from `Kmalloc` above with this layout.
+            unsafe { Kmalloc::free(rec.cast(), Layout::new::<Chunk>()) };
             return None;
         }
         if DEBUG {
@@ -205,8 +160,7 @@ impl DmaPool {
                 )
             };
         }
-        // SAFETY: `rec` is a fresh allocation of the right size; kmalloc
-        // memory is aligned for any small structure.
+        // SAFETY: `rec` is a fresh allocation with the layout of a `Chunk`.
         unsafe {
             rec.write(Chunk {
                 next: ptr::null_mut(),
@@ -214,7 +168,9 @@ impl DmaPool {
                 dma,
             })
         };
-        Some(rec)
+        // INVARIANT: A `Kmalloc` allocation of a `Chunk`, initialised: what
+        // `KBox::from_raw()` takes back.
+        Some(rec.as_ptr())
     }
 
     /// Puts a fresh chunk's blocks on the free list.
@@ -567,34 +523,31 @@ pub unsafe extern "C" fn dma_pool_create_node(
         pool_name[..n].copy_from_slice(&bytes[..n]);
     }
     init_locks();
-    let Ok(pool) = KBox::pin_init(
-        pin_init!(DmaPool {
-            state <- Lock::new(
-                State {
-                    free: FreeList::new(),
-                    chunks: ptr::null_mut(),
-                    nr_blocks: 0,
-                    nr_active: 0,
-                    nr_pages: 0,
-                },
-                c"dma_pool",
-                static_lock_class!(),
-            ),
+    let Ok(pool) = KBox::new(
+        DmaPool {
+            state: IrqSpinLock::new(State {
+                free: FreeList::new(),
+                chunks: ptr::null_mut(),
+                nr_blocks: 0,
+                nr_active: 0,
+                nr_pages: 0,
+            }),
             dev,
             geo,
             node,
             name: pool_name,
-        }),
+        },
         GFP_KERNEL,
     ) else {
         return ptr::null_mut();
     };
+    // SAFETY: The pool is new; nobody else has it yet. It stays in its
+    // allocation until `dma_pool_destroy()`.
+    unsafe { pool.state.init(c"dma_pool", static_lock_class!()) };
     if register(&pool).is_err() {
         return ptr::null_mut();
     }
-    // SAFETY: The pool stays pinned: C only holds the pointer, and
-    // `dma_pool_destroy` turns it back into this box.
-    KBox::into_raw(unsafe { Pin::into_inner_unchecked(pool) }).cast()
+    KBox::into_raw(pool).cast()
 }
 
 /// `dma_pool_destroy()`: frees the pool and its chunks; NULL is ignored.
@@ -621,14 +574,13 @@ pub unsafe extern "C" fn dma_pool_destroy(pool: *mut bindings::dma_pool) {
         dev_err!(p.dev(), "dma_pool_destroy {} busy\n", p.name());
     }
     while !chunk.is_null() {
-        // SAFETY: Records on the list are valid and now ours alone.
-        let Chunk { next, vaddr, dma } = unsafe { chunk.read() };
+        // SAFETY: Records on the list come from `new_chunk()`, and are now
+        // ours alone.
+        let Chunk { next, vaddr, dma } = KBox::into_inner(unsafe { KBox::from_raw(chunk) });
         if !busy {
             // SAFETY: The chunk came from dma_alloc_attrs with these values.
             unsafe { bindings::dma_free_attrs(p.dev, p.geo.allocation, vaddr.cast(), dma, 0) };
         }
-        // SAFETY: The record came from krealloc in `new_chunk`.
-        unsafe { bindings::kfree(chunk.cast()) };
         chunk = next;
     }
     // SAFETY: `pool` came from `KBox::into_raw` in `dma_pool_create_node`,

@@ -1,22 +1,20 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: GPL-2.0
 
 //! Page, physical and linear addresses, as `page_to_phys()`,
 //! `pfn_to_page()` and `page_address()` compute them.
 //!
 //! On x86-64 with its virtual memory map the arithmetic is done inline, on
-//! the DMA fast paths; elsewhere the C helpers do it. Shared by the Rust DMA
-//! core's crates, which include it by `#[path]`.
+//! the DMA fast paths; elsewhere the C helpers do it.
 
-use kernel::bindings;
-use kernel::ffi::{c_ulong, c_void};
-
-type Phys = bindings::phys_addr_t;
+use super::Phys;
+use crate::bindings;
+use crate::ffi::{c_ulong, c_void};
 
 const PAGE_SIZE_OF_STRUCT: usize = core::mem::size_of::<bindings::page>();
 
 /// The physical address of a page (`page_to_phys()`).
 #[inline(always)]
-pub(crate) fn page_to_phys(page: *mut bindings::page) -> Phys {
+pub fn page_to_phys(page: *mut bindings::page) -> Phys {
     #[cfg(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP))]
     {
         // SAFETY: `vmemmap_base` is set at boot; every `struct page` lies
@@ -34,7 +32,7 @@ pub(crate) fn page_to_phys(page: *mut bindings::page) -> Phys {
 
 /// The page of a page frame number (`pfn_to_page()`).
 #[inline(always)]
-pub(crate) fn pfn_to_page(pfn: c_ulong) -> *mut bindings::page {
+pub fn pfn_to_page(pfn: c_ulong) -> *mut bindings::page {
     #[cfg(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP))]
     {
         // SAFETY: `vmemmap_base` is set at boot.
@@ -51,7 +49,7 @@ pub(crate) fn pfn_to_page(pfn: c_ulong) -> *mut bindings::page {
 /// The kernel's linear-map address of a page (`page_address()`; 64-bit
 /// kernels have no highmem).
 #[inline(always)]
-pub(crate) fn page_address(page: *mut bindings::page) -> *mut c_void {
+pub fn page_address(page: *mut bindings::page) -> *mut c_void {
     #[cfg(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP))]
     {
         // SAFETY: `page_offset_base` is set at boot.

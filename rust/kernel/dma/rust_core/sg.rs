@@ -1,22 +1,20 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: GPL-2.0
 
 //! Walking a C scatterlist, chained or not, as `for_each_sg()` does.
-//!
-//! Shared by the Rust DMA core's crates, which include it by `#[path]`
-//! next to `mem.rs`.
 
 use super::mem::page_to_phys;
-use kernel::bindings::{self, scatterlist};
-use kernel::ffi::{c_int, c_uint, c_ulong};
-
-type Dma = bindings::dma_addr_t;
-type Phys = bindings::phys_addr_t;
+use super::{
+    Dma,
+    Phys, //
+};
+use crate::bindings::{self, scatterlist};
+use crate::ffi::{c_int, c_uint, c_ulong};
 
 const CHAIN: c_ulong = bindings::SG_CHAIN as c_ulong;
 const END: c_ulong = bindings::SG_END as c_ulong;
 
 /// The entries of a scatterlist, at most `nents` of them.
-pub(crate) struct Entries {
+pub struct Entries {
     next: *mut scatterlist,
     left: c_int,
 }
@@ -27,7 +25,7 @@ pub(crate) struct Entries {
 ///
 /// `sgl` must be a valid scatterlist of at least `nents` entries, not
 /// changed by anyone else while the iterator runs.
-pub(crate) unsafe fn entries(sgl: *mut scatterlist, nents: c_int) -> Entries {
+pub unsafe fn entries(sgl: *mut scatterlist, nents: c_int) -> Entries {
     Entries {
         next: sgl,
         left: nents,
@@ -70,7 +68,7 @@ impl Iterator for Entries {
 ///
 /// `sg` must be a valid entry that has a page.
 #[inline]
-pub(crate) unsafe fn phys(sg: *mut scatterlist) -> Phys {
+pub unsafe fn phys(sg: *mut scatterlist) -> Phys {
     // SAFETY: The caller passes a valid entry; its link holds its page.
     let (link, offset) = unsafe { ((*sg).page_link, (*sg).offset) };
     let page = (link & !(CHAIN | END)) as *mut bindings::page;
@@ -83,7 +81,7 @@ pub(crate) unsafe fn phys(sg: *mut scatterlist) -> Phys {
 ///
 /// `sg` must be a valid entry.
 #[inline(always)]
-pub(crate) unsafe fn length(sg: *mut scatterlist) -> c_uint {
+pub unsafe fn length(sg: *mut scatterlist) -> c_uint {
     // SAFETY: The caller passes a valid entry.
     unsafe { (*sg).length }
 }
@@ -94,7 +92,7 @@ pub(crate) unsafe fn length(sg: *mut scatterlist) -> c_uint {
 ///
 /// `sg` must be a valid entry.
 #[inline(always)]
-pub(crate) unsafe fn dma_address(sg: *mut scatterlist) -> Dma {
+pub unsafe fn dma_address(sg: *mut scatterlist) -> Dma {
     // SAFETY: The caller passes a valid entry.
     unsafe { (*sg).dma_address }
 }
@@ -105,7 +103,7 @@ pub(crate) unsafe fn dma_address(sg: *mut scatterlist) -> Dma {
 ///
 /// `sg` must be a valid entry.
 #[inline(always)]
-pub(crate) unsafe fn dma_len(sg: *mut scatterlist) -> c_uint {
+pub unsafe fn dma_len(sg: *mut scatterlist) -> c_uint {
     // SAFETY: The caller passes a valid entry.
     #[cfg(CONFIG_NEED_SG_DMA_LENGTH)]
     let len = unsafe { (*sg).dma_length };
@@ -121,7 +119,7 @@ pub(crate) unsafe fn dma_len(sg: *mut scatterlist) -> c_uint {
 ///
 /// `sg` must be a valid entry that the caller may write.
 #[inline(always)]
-pub(crate) unsafe fn set_dma(sg: *mut scatterlist, dma: Dma, len: c_uint) {
+pub unsafe fn set_dma(sg: *mut scatterlist, dma: Dma, len: c_uint) {
     // SAFETY: The caller passes a writable entry.
     unsafe {
         (*sg).dma_address = dma;
@@ -143,7 +141,7 @@ pub(crate) unsafe fn set_dma(sg: *mut scatterlist, dma: Dma, len: c_uint) {
 ///
 /// `sg` must be a valid entry.
 #[inline(always)]
-pub(crate) unsafe fn is_bus_address(sg: *mut scatterlist) -> bool {
+pub unsafe fn is_bus_address(sg: *mut scatterlist) -> bool {
     // SAFETY: The caller passes a valid entry.
     #[cfg(CONFIG_NEED_SG_DMA_FLAGS)]
     let bus = unsafe { (*sg).dma_flags } & bindings::SG_DMA_BUS_ADDRESS != 0;

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# kunit.py --qemu_config for the "swiotlb" setup of the DMA-mapping tests.
+# kunit.py --qemu_config for the DMA-mapping tests: the setup named by the
+# environment variable DMA_SETUP ("plain" when unset), one of those that
+# dma_setups.py defines.
 import importlib.util
 import os
 
@@ -10,10 +12,15 @@ _spec = importlib.util.spec_from_file_location(
 _setups = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_setups)
 
+_setup = os.environ.get('DMA_SETUP', 'plain')
+if _setup not in _setups.SETUPS:
+	raise ValueError('DMA_SETUP=%s: not a setup of dma_setups.py (%s)' %
+			 (_setup, ', '.join(_setups.SETUPS)))
+
 QEMU_ARCH = QemuArchParams(linux_arch='x86_64',
 			   kconfig=_setups.KCONFIG,
 			   qemu_arch='x86_64',
 			   kernel_path=_setups.KERNEL_PATH,
-			   kernel_command_line=_setups.cmdline('swiotlb'),
-			   extra_qemu_params=_setups.machine_args('swiotlb'),
+			   kernel_command_line=_setups.cmdline(_setup),
+			   extra_qemu_params=_setups.machine_args(_setup),
 			   accelerators=_setups.ACCELERATORS)

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! Adding records and checking calls against them, and the checks of the
+//! memory a driver maps (stacks, kernel text).
+
+use super::*;
+
+/// Files a new record: into its hash bucket, and onto its cacheline if the
+/// device may write the memory, reporting an unsafe overlap.
+pub(super) fn add(node: *mut Node) {
+    // SAFETY: The record is ours.
+    let rec = unsafe { (*node).rec };
+    lock_bucket(entry::bucket_of(rec.dev_addr)).push(node);
+    if !entry::tracks_cacheline(rec.dir) {
+        return;
+    }
+    let (others, first_clean) = cacheline_insert(node);
+    if others == 0 {
+        return;
+    }
+    // SAFETY: Pure queries of the architecture and the device.
+    let unsafe_overlaps =
+        unsafe { bindings::dma_get_cache_alignment() } as u32 >= bindings::L1_CACHE_BYTES;
+    if entry::overlap_reported(others, rec.attrs, first_clean, unsafe_overlaps) {
+        report(
+            rec.dev as *mut device,
+            None,
+            format_args!("cacheline tracking EEXIST, overlapping mappings aren't supported\n"),
+        );
+    }
+}
+
+/// Takes a record and fills it with `rec`, made at `origin`.
+pub(super) fn track(rec: Record, origin: &Origin) -> Option<*mut Node> {
+    let node = alloc_node(origin)?;
+    // SAFETY: The record is ours.
+    unsafe { (*node).rec = rec };
+    Some(node)
+}
+
+/// Checks a free or unmap against its record and forgets the record.
+pub(super) fn check_unmap(r: &Record) {
+    let dev = r.dev as *mut device;
+    let found = {
+        let mut bucket = lock_bucket(entry::bucket_of(r.dev_addr));
+        let hit = entry::best_fit(r, bucket.iter(), entry::exact_match);
+        if let Some(node) = hit {
+            bucket.remove(node);
+        }
+        hit
+    };
+    let Some(node) = found else {
+        if r.dev_addr == DMA_MAPPING_ERROR {
+            report(
+                dev,
+                None,
+                format_args!("device driver tries to free an invalid DMA memory address\n"),
+            );
+        } else {
+            report(
+                dev,
+                None,
+                format_args!(
+                    "device driver tries to free DMA memory it has not allocated [device address=0x{:016x}] [size={} bytes]\n",
+                    r.dev_addr, r.size
+                ),
+            );
+        }
+        return;
+    };
+    // SAFETY: Off the hash, the record is ours alone until it is freed.
+    let e = unsafe { &(*node).rec };
+    let mut faults = [UnmapFault::Size; 7];
+    let n = entry::unmap_faults(r, e, &mut faults);
+    if n == 0 {
+        free_node(node);
+        return;
+    }
+    // SAFETY: As above.
+    report_unmap(r, e, &unsafe { Origin::of(&*node) }, &faults[..n]);
+    free_node(node);
+}
+
+/// Reports what is wrong with a free or unmap, out of the checking path.
+#[cold]
+#[inline(never)]
+pub(super) fn report_unmap(r: &Record, e: &Record, origin: &Origin, faults: &[UnmapFault]) {
+    let dev = r.dev as *mut device;
+    for f in faults {
+        let o = Some(origin);
+        match f {
+            UnmapFault::Size => report(dev, o, format_args!(
+                "device driver frees DMA memory with different size [device address=0x{:016x}] [map size={} bytes] [unmap size={} bytes]\n",
+                r.dev_addr, e.size, r.size)),
+            UnmapFault::Function => report(dev, o, format_args!(
+                "device driver frees DMA memory with wrong function [device address=0x{:016x}] [size={} bytes] [mapped as {}] [unmapped as {}]\n",
+                r.dev_addr, r.size, e.kind.name(), r.kind.name())),
+            UnmapFault::CpuAddress => report(dev, o, format_args!(
+                "device driver frees DMA memory with different CPU address [device address=0x{:016x}] [size={} bytes] [cpu alloc address=0x{:x}] [cpu free address=0x{:x}]\n",
+                r.dev_addr, r.size, e.paddr, r.paddr)),
+            UnmapFault::SgCount => report(dev, o, format_args!(
+                "device driver frees DMA sg list with different entry count [map count={}] [unmap count={}]\n",
+                e.sg_call_ents, r.sg_call_ents)),
+            UnmapFault::Direction => report(dev, o, format_args!(
+                "device driver frees DMA memory with different direction [device address=0x{:016x}] [size={} bytes] [mapped with {}] [unmapped with {}]\n",
+                r.dev_addr, r.size, entry::dir_name(e.dir), entry::dir_name(r.dir))),
+            UnmapFault::NotChecked => report(dev, o, format_args!(
+                "device driver failed to check map error[device address=0x{:016x}] [size={} bytes] [mapped as {}]\n",
+                r.dev_addr, r.size, e.kind.name())),
+            UnmapFault::Attrs => report(dev, o, format_args!(
+                "device driver frees DMA memory with different attributes [device address=0x{:016x}] [size={} bytes] [mapped with 0x{:x}] [unmapped with 0x{:x}]\n",
+                r.dev_addr, r.size, e.attrs, r.attrs)),
+        }
+    }
+}
+
+/// Checks a sync against the record that contains it.
+pub(super) fn check_sync(r: &Record, to_cpu: bool) {
+    let start = entry::bucket_of(r.dev_addr);
+    let mut faults = [SyncFault::OutOfRange; 5];
+    let mut found = None;
+    for i in 0..entry::contain_search_len(r.dev_addr) {
+        let bucket = lock_bucket((start + HASH_SIZE - i) % HASH_SIZE);
+        if let Some(node) = entry::best_fit(r, bucket.iter(), entry::containing_match) {
+            // SAFETY: Live under the bucket's lock.
+            let e = unsafe { &(*node).rec };
+            let n = entry::sync_faults(r, e, to_cpu, &mut faults);
+            // Copied out only to be reported, after the lock.
+            // SAFETY: As above.
+            found = Some((n, (n > 0).then(|| unsafe { (*e, Origin::of(&*node)) })));
+            break;
+        }
+    }
+    let Some((n, faulty)) = found else {
+        report_sync_unknown(r);
+        return;
+    };
+    let Some((e, origin)) = faulty else {
+        return;
+    };
+    report_sync(r, &e, &origin, &faults[..n]);
+}
+
+/// Reports a sync of memory no mapping holds.
+#[cold]
+#[inline(never)]
+pub(super) fn report_sync_unknown(r: &Record) {
+    report(
+        r.dev as *mut device,
+        None,
+        format_args!(
+            "device driver tries to sync DMA memory it has not allocated [device address=0x{:016x}] [size={} bytes]\n",
+            r.dev_addr, r.size
+        ),
+    );
+}
+
+/// Reports what is wrong with a sync, out of the checking path.
+#[cold]
+#[inline(never)]
+pub(super) fn report_sync(r: &Record, e: &Record, origin: &Origin, faults: &[SyncFault]) {
+    let dev = r.dev as *mut device;
+    let (md, sd) = (entry::dir_name(e.dir), entry::dir_name(r.dir));
+    for f in faults {
+        let o = Some(origin);
+        match f {
+            SyncFault::OutOfRange => report(dev, o, format_args!(
+                "device driver syncs DMA memory outside allocated range [device address=0x{:016x}] [allocation size={} bytes] [sync offset+size={}]\n",
+                e.dev_addr, e.size, r.size)),
+            SyncFault::Direction => report(dev, o, format_args!(
+                "device driver syncs DMA memory with different direction [device address=0x{:016x}] [size={} bytes] [mapped with {}] [synced with {}]\n",
+                r.dev_addr, e.size, md, sd)),
+            SyncFault::ReadOnlyForCpu => report(dev, o, format_args!(
+                "device driver syncs device read-only DMA memory for cpu [device address=0x{:016x}] [size={} bytes] [mapped with {}] [synced with {}]\n",
+                r.dev_addr, e.size, md, sd)),
+            SyncFault::WriteOnlyForDevice => report(dev, o, format_args!(
+                "device driver syncs device write-only DMA memory to device [device address=0x{:016x}] [size={} bytes] [mapped with {}] [synced with {}]\n",
+                r.dev_addr, e.size, md, sd)),
+            SyncFault::SgCount => report(dev, o, format_args!(
+                "device driver syncs DMA sg list with different entry count [map count={}] [sync count={}]\n",
+                e.sg_call_ents, r.sg_call_ents)),
+        }
+    }
+}
+
+/// The number of entries the sg mapping whose first entry is `r` mapped,
+/// 0 if it is unknown.
+pub(super) fn mapped_entries(r: &Record) -> i32 {
+    let bucket = lock_bucket(entry::bucket_of(r.dev_addr));
+    match entry::best_fit(r, bucket.iter(), entry::exact_match) {
+        // SAFETY: Live under the bucket's lock.
+        Some(node) => unsafe { (*node).rec.sg_mapped_ents },
+        None => 0,
+    }
+}
+
+/// Reports memory on the current task's stack.
+pub(super) fn check_for_stack(dev: *mut device, phys: Phys) {
+    // SAFETY: `current` is valid in process and interrupt context alike.
+    let area = unsafe { bindings::task_stack_vm_area(bindings::get_current()) };
+    if area.is_null() {
+        // SAFETY: A linear-map address of `phys`; only compared.
+        let addr = unsafe { bindings::dma_rs_phys_to_virt(phys) };
+        // SAFETY: Compares an address with the current stack's bounds.
+        if unsafe { bindings::object_is_on_stack(addr) } != 0 {
+            report(
+                dev,
+                None,
+                format_args!("device driver maps memory from stack [addr={:p}]\n", addr),
+            );
+        }
+        return;
+    }
+    // SAFETY: The current task's stack area lives while it runs.
+    let (pages, nr, stack) = unsafe {
+        (
+            (*area).pages,
+            (*area).nr_pages,
+            (*bindings::get_current()).stack,
+        )
+    };
+    for i in 0..nr {
+        // SAFETY: The area has `nr` pages.
+        let page = unsafe { *pages.add(i) };
+        if mem::page_to_phys(page) >> PAGE_SHIFT == phys >> PAGE_SHIFT {
+            let addr =
+                (stack as usize + i * PAGE_SIZE + (phys as usize % PAGE_SIZE)) as *const c_void;
+            report(
+                dev,
+                None,
+                format_args!(
+                    "device driver maps memory from stack [probable addr={:p}]\n",
+                    addr
+                ),
+            );
+            return;
+        }
+    }
+}
+
+/// Reports memory in the kernel's text or read-only data.
+pub(super) fn check_for_illegal_area(dev: *mut device, addr: usize, len: usize) {
+    let end = addr.saturating_add(len);
+    // Only the addresses of the linker's section symbols are taken.
+    let sections = {
+        [
+            (
+                ptr::addr_of!(bindings::_stext) as usize,
+                ptr::addr_of!(bindings::_etext) as usize,
+            ),
+            (
+                ptr::addr_of!(bindings::__start_rodata) as usize,
+                ptr::addr_of!(bindings::__end_rodata) as usize,
+            ),
+        ]
+    };
+    if sections.iter().any(|&(s, e)| addr < e && s < end) {
+        report(
+            dev,
+            None,
+            format_args!(
+                "device driver maps memory from kernel text or rodata [addr={:p}] [len={}]\n",
+                addr as *const c_void, len
+            ),
+        );
+    }
+}
+
+/// The linear-map address of `phys`, for the area check (no highmem on
+/// 64-bit kernels).
+pub(super) fn linear(phys: Phys) -> usize {
+    // SAFETY: Pure address arithmetic.
+    unsafe { bindings::dma_rs_phys_to_virt(phys) as usize }
+}
+
+/// Reports an sg entry that breaks the device's segment limits.
+pub(super) fn check_sg_segment(dev: *mut device, s: *mut scatterlist) {
+    // SAFETY: The device is live; `s` is a mapped entry.
+    let (max_seg, boundary, len, start, dma_len) = unsafe {
+        (
+            bindings::dma_get_max_seg_size(dev),
+            bindings::dma_get_seg_boundary(dev) as u64,
+            sg::length(s),
+            sg::dma_address(s),
+            sg::dma_len(s),
+        )
+    };
+    if len > max_seg {
+        report(
+            dev,
+            None,
+            format_args!(
+                "mapping sg segment longer than device claims to support [len={}] [max={}]\n",
+                len, max_seg
+            ),
+        );
+    }
+    let end = start.wrapping_add(u64::from(dma_len)).wrapping_sub(1);
+    if (start ^ end) & !boundary != 0 {
+        report(dev, None, format_args!(
+            "mapping sg segment across boundary [start=0x{:016x}] [end=0x{:016x}] [boundary=0x{:016x}]\n",
+            start, end, boundary));
+    }
+}
+
+/// The physical address of a kernel address, linear or vmalloc.
+pub(super) fn virt_to_phys(virt: *mut c_void) -> Phys {
+    // SAFETY: The caller checked that `virt` is a valid kernel address.
+    unsafe {
+        let page = if bindings::is_vmalloc_addr(virt) {
+            bindings::vmalloc_to_page(virt)
+        } else {
+            bindings::dma_rs_virt_to_page(virt)
+        };
+        mem::page_to_phys(page).wrapping_add((virt as usize % PAGE_SIZE) as Phys)
+    }
+}
+
+pub(super) fn valid_kernel_addr(virt: *const c_void) -> bool {
+    // SAFETY: Address tests only.
+    unsafe { bindings::is_vmalloc_addr(virt) || bindings::__virt_addr_valid(virt as c_ulong) }
+}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! Reports of misuse: the driver filter, the caller that made a mapping,
+//! and the message itself.
+
+use super::*;
+
+/// Serialises the writers of [`FILTER`]'s name against its readers.
+pub(super) static DRIVER_LOCK: IrqSpinLock<()> = IrqSpinLock::new(());
+
+pub(super) struct DriverFilter {
+    pub(super) name: UnsafeCell<[u8; NAME_LEN]>,
+    pub(super) current: AtomicUsize,
+}
+
+// SAFETY: The name is written under `DRIVER_LOCK`; its first byte is read
+// without it, as a hint, like C does.
+unsafe impl Sync for DriverFilter {}
+
+pub(super) static FILTER: DriverFilter = DriverFilter {
+    name: UnsafeCell::new([0; NAME_LEN]),
+    current: AtomicUsize::new(0),
+};
+
+pub(super) fn filter_active() -> bool {
+    // SAFETY: A racy read of one byte, only a hint.
+    unsafe { ptr::read_volatile(FILTER.name.get().cast::<u8>()) != 0 }
+}
+
+/// Whether errors of `dev` are shown under the driver filter.
+pub(super) fn driver_filter(dev: *mut device) -> bool {
+    if !filter_active() {
+        return true;
+    }
+    if dev.is_null() {
+        return false;
+    }
+    // SAFETY: The device is live for the call that reports.
+    let drv = unsafe { (*dev).driver };
+    let current = FILTER.current.load(Relaxed);
+    if current != 0 {
+        return drv as usize == current;
+    }
+    if drv.is_null() {
+        return false;
+    }
+    let _g = DRIVER_LOCK.lock();
+    // SAFETY: A bound driver's name is a static string; the filter name is
+    // NUL-terminated and stable under the lock.
+    let matches = unsafe {
+        let name = (*drv).name;
+        !name.is_null() && CStr::from_char_ptr(name).to_bytes() == filter_name()
+    };
+    if matches {
+        FILTER.current.store(drv as usize, Relaxed);
+    }
+    matches
+}
+
+/// The filter's name, without its NUL. Call under `DRIVER_LOCK`.
+pub(super) fn filter_name() -> &'static [u8] {
+    // SAFETY: The caller holds the lock, so nobody writes the name.
+    let name = unsafe { &*FILTER.name.get() };
+    let len = name.iter().position(|&c| c == 0).unwrap_or(NAME_LEN);
+    &name[..len]
+}
+
+/// Prints the first frame of `origin` outside the DMA API itself.
+pub(super) fn print_caller(dev: *mut device, origin: &Origin) {
+    let mut buf = [0u8; 256];
+    for &addr in &origin.stack[..(origin.len as usize).min(STACK_DEPTH)] {
+        // SAFETY: `buf` holds any symbol name (KSYM_SYMBOL_LEN is smaller).
+        unsafe { bindings::sprint_symbol_no_offset(buf.as_mut_ptr().cast(), addr) };
+        let end = buf.iter().position(|&c| c == 0).unwrap_or(0);
+        let sym = &buf[..end];
+        // The C entry points, and the Rust core's own (mangled) functions.
+        let internal = [&b"dma_"[..], b"__dma_", b"debug_dma_", b"iommu_dma_"]
+            .iter()
+            .any(|p| sym.starts_with(p))
+            || [&b"dma_mapping"[..], b"dma_debug"]
+                .iter()
+                .any(|n| sym.windows(n.len()).any(|w| w == *n));
+        if !internal {
+            let (drv, name) = dev_names(dev);
+            // SAFETY: Valid C strings and a code address for `%pS`.
+            unsafe {
+                bindings::_printk(
+                    c"\x014DMA-API: %s %s: mapped at %pS\n".as_char_ptr(),
+                    drv,
+                    name,
+                    addr as *const c_void,
+                )
+            };
+            return;
+        }
+    }
+}
+
+pub(super) fn dev_names(dev: *mut device) -> (*const c_char, *const c_char) {
+    if dev.is_null() {
+        return (c"NULL".as_char_ptr(), c"NULL".as_char_ptr());
+    }
+    // SAFETY: The device is live for the reporting call.
+    unsafe { (bindings::dev_driver_string(dev), bindings::dev_name(dev)) }
+}
+
+/// Counts an error and, within the limits `all_errors` and `num_errors`
+/// set and the driver filter, reports it with a warning, the stack of the
+/// mapping it concerns and that mapping's caller.
+pub(super) fn report(dev: *mut device, origin: Option<&Origin>, msg: fmt::Arguments<'_>) {
+    ERROR_COUNT.fetch_add(1, Relaxed);
+    let all = SHOW_ALL_ERRORS.load(Relaxed) != 0;
+    let left = SHOW_NUM_ERRORS.load(Relaxed);
+    if driver_filter(dev) && (all || left > 0) {
+        let (drv, name) = dev_names(dev);
+        // SAFETY: Valid C strings, and `%pA` takes `fmt::Arguments`.
+        unsafe {
+            bindings::__warn_printk(
+                c"DMA-API: %s %s: %pA".as_char_ptr(),
+                drv,
+                name,
+                ptr::from_ref(&msg).cast::<c_void>(),
+            )
+        };
+        kernel::warn_on!(true);
+        if let Some(o) = origin {
+            if cfg!(CONFIG_STACKTRACE) {
+                pr_warn!("Mapped at:\n");
+                // SAFETY: `len` entries of the saved stack are valid.
+                unsafe { bindings::stack_trace_print(o.stack.as_ptr(), o.len, 0) };
+                print_caller(dev, o);
+            }
+        }
+    }
+    if !all && left > 0 {
+        SHOW_NUM_ERRORS.store(left - 1, Relaxed);
+    }
+}

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! Coherent allocations (`dma_alloc_attrs()`, and the managed
+//! `dmam_alloc_attrs()`), pages for streaming DMA (`dma_alloc_pages()`),
+//! and the mapping of both into user space.
+
+use super::backend::{
+    device_of,
+    Backend, //
+};
+use super::dev::Dev;
+use super::hooks::{
+    debug,
+    trace, //
+};
+use super::{
+    direct,
+    mem,
+    range_map,
+    Dma,
+    BIDIRECTIONAL,
+    ENXIO,
+    GFP_COMP,
+    GFP_ZONES, //
+};
+use kernel::bindings::{
+    self,
+    device,
+    dma_data_direction,
+    gfp_t,
+    page,
+    pgprot_t,
+    sg_table,
+    vm_area_struct, //
+};
+use kernel::ffi::{
+    c_int,
+    c_ulong,
+    c_void, //
+};
+use kernel::prelude::*;
+
+/// What a managed allocation's devres records.
+#[repr(C)]
+struct Devres {
+    size: usize,
+    vaddr: *mut c_void,
+    dma: Dma,
+    attrs: c_ulong,
+}
+
+/// devres release of a managed allocation: frees it.
+///
+/// # Safety
+///
+/// `res` must be a record filled in by [`dmam_alloc_attrs`] for `dev`.
+unsafe extern "C" fn dmam_release(dev: *mut device, res: *mut c_void) {
+    // SAFETY: devres passes the record `dmam_alloc_attrs` filled in.
+    let this = unsafe { &*res.cast::<Devres>() };
+    // SAFETY: The record describes a live allocation of `dev`, which devres
+    // releases while the device is alive.
+    unsafe { dma_free_attrs(dev, this.size, this.vaddr, this.dma, this.attrs) };
+}
+
+/// devres match: whether record `res` is the allocation `data` describes.
+///
+/// # Safety
+///
+/// `res` and `data` must be allocation records.
+unsafe extern "C" fn dmam_match(_dev: *mut device, res: *mut c_void, data: *mut c_void) -> c_int {
+    // SAFETY: devres passes one of our records and the one to match.
+    let (this, other) = unsafe { (&*res.cast::<Devres>(), &*data.cast::<Devres>()) };
+    if this.vaddr != other.vaddr {
+        return 0;
+    }
+    kernel::warn_on!(this.size != other.size || this.dma != other.dma);
+    1
+}
+
+/// `dmam_free_coherent()`: frees a managed coherent allocation early.
+///
+/// # Safety
+///
+/// `dev` must be a live device and the arguments must describe one of its
+/// allocations of `dmam_alloc_attrs()`.
+#[export]
+pub unsafe extern "C" fn dmam_free_coherent(
+    dev: *mut device,
+    size: usize,
+    vaddr: *mut c_void,
+    dma_handle: Dma,
+) {
+    let mut key = Devres {
+        size,
+        vaddr,
+        dma: dma_handle,
+        attrs: 0,
+    };
+    // SAFETY: The device is live; the callbacks are those the record was
+    // added with, and `key` outlives the call.
+    let ret = unsafe {
+        bindings::devres_destroy(
+            dev,
+            Some(dmam_release),
+            Some(dmam_match),
+            (&raw mut key).cast(),
+        )
+    };
+    kernel::warn_on!(ret != 0);
+    // SAFETY: The caller passes a live allocation, no longer managed.
+    unsafe { dma_free_attrs(dev, size, vaddr, dma_handle, 0) };
+}
+
+/// `dmam_alloc_attrs()`: a coherent allocation freed when the driver
+/// unbinds.
+///
+/// # Safety
+///
+/// `dev` must be a live device and `dma_handle` writable.
+#[export]
+pub unsafe extern "C" fn dmam_alloc_attrs(
+    dev: *mut device,
+    size: usize,
+    dma_handle: *mut Dma,
+    gfp: gfp_t,
+    attrs: c_ulong,
+) -> *mut c_void {
+    // SAFETY: A plain allocation of a record with our release callback.
+    let dr =
+        unsafe { bindings::devres_alloc(Some(dmam_release), core::mem::size_of::<Devres>(), gfp) }
+            .cast::<Devres>();
+    if dr.is_null() {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: The same contract.
+    let vaddr = unsafe { dma_alloc_attrs(dev, size, dma_handle, gfp, attrs) };
+    // SAFETY: `dr` is our record, never added on failure; on success the
+    // allocation wrote the handle and the record joins the device's list.
+    unsafe {
+        if vaddr.is_null() {
+            bindings::devres_free(dr.cast());
+            return vaddr;
+        }
+        dr.write(Devres {
+            size,
+            vaddr,
+            dma: *dma_handle,
+            attrs,
+        });
+        bindings::devres_add(dev, dr.cast());
+    }
+    vaddr
+}
+
+/// `dma_get_sgtable_attrs()`: describes a coherent allocation as a table.
+///
+/// # Safety
+///
+/// `dev` must be NULL or a live device, the arguments must describe one of
+/// its coherent allocations, and `sgt` must be writable.
+#[export]
+pub unsafe extern "C" fn dma_get_sgtable_attrs(
+    dev: *mut device,
+    sgt: *mut sg_table,
+    cpu_addr: *mut c_void,
+    dma_addr: Dma,
+    size: usize,
+    attrs: c_ulong,
+) -> c_int {
+    // SAFETY: The caller passes a live device or NULL.
+    let Some(d) = (unsafe { device_of(dev, "dma_get_sgtable") }) else {
+        return -super::EINVAL;
+    };
+    // SAFETY: `sgt` is writable and the allocation is one this backend
+    // made, by this function's contract.
+    unsafe {
+        match Backend::coherent(d) {
+            Backend::Direct => direct::get_sgtable(d, sgt, dma_addr, size),
+            Backend::Other(o) => o.get_sgtable(sgt, cpu_addr, dma_addr, size, attrs),
+        }
+    }
+}
+
+/// `dma_pgprot()`: the page protection of a DMA allocation's mappings;
+/// unchanged, as the supported architectures are coherent.
+///
+/// # Safety
+///
+/// None: the function only returns `prot`; it is `unsafe` as its C
+/// declaration is.
+#[export]
+pub unsafe extern "C" fn dma_pgprot(
+    _dev: *mut device,
+    prot: pgprot_t,
+    _attrs: c_ulong,
+) -> pgprot_t {
+    prot
+}
+
+/// `dma_can_mmap()`: whether the device's allocations can be mapped to
+/// user space.
+///
+/// # Safety
+///
+/// `dev` must be NULL or a live device.
+#[export]
+pub unsafe extern "C" fn dma_can_mmap(dev: *mut device) -> bool {
+    // SAFETY: The caller passes a live device or NULL.
+    let Some(d) = (unsafe { device_of(dev, "dma_can_mmap") }) else {
+        return false;
+    };
+    match Backend::coherent(d) {
+        Backend::Direct => direct::can_mmap(d),
+        Backend::Other(o) => o.can_mmap(),
+    }
+}
+
+/// `dma_mmap_attrs()`: maps a coherent allocation into a user VMA.
+///
+/// # Safety
+///
+/// `dev` must be NULL or a live device; the arguments must describe one of
+/// its coherent allocations and a VMA being set up by its mmap handler.
+#[export]
+pub unsafe extern "C" fn dma_mmap_attrs(
+    dev: *mut device,
+    vma: *mut vm_area_struct,
+    cpu_addr: *mut c_void,
+    dma_addr: Dma,
+    size: usize,
+    attrs: c_ulong,
+) -> c_int {
+    // SAFETY: The caller passes a live device or NULL.
+    let Some(d) = (unsafe { device_of(dev, "dma_mmap_attrs") }) else {
+        return -ENXIO;
+    };
+    // SAFETY: A VMA being set up and an allocation this backend made, by
+    // this function's contract.
+    unsafe {
+        match Backend::coherent(d) {
+            Backend::Direct => direct::mmap(d, vma, cpu_addr, dma_addr, size),
+            Backend::Other(o) => o.mmap(vma, cpu_addr, dma_addr, size, attrs),
+        }
+    }
+}
+
+/// Takes memory from the device's declared coherent region, if it has one
+/// (`dma_alloc_from_dev_coherent()`): its address, the handle written.
+fn dev_coherent_alloc(d: Dev<'_>, size: usize, handle: &mut Dma) -> Option<*mut c_void> {
+    if !cfg!(CONFIG_DMA_DECLARE_COHERENT) {
+        return None;
+    }
+    let mut cpu_addr = core::ptr::null_mut();
+    // SAFETY: The device is live (`Dev`); the handle and the address are
+    // writable.
+    let taken = unsafe {
+        bindings::dma_rs_alloc_from_dev_coherent(d.raw(), size as isize, handle, &mut cpu_addr)
+    };
+    (taken != 0).then_some(cpu_addr)
+}
+
+/// `dma_alloc_attrs()`: coherent memory, zeroed.
+///
+/// # Safety
+///
+/// `dev` must be NULL or a live device; `dma_handle` must be writable.
+#[export]
+pub unsafe extern "C" fn dma_alloc_attrs(
+    dev: *mut device,
+    size: usize,
+    dma_handle: *mut Dma,
+    flag: gfp_t,
+    attrs: c_ulong,
+) -> *mut c_void {
+    // SAFETY: The caller passes a live device or NULL.
+    let Some(d) = (unsafe { device_of(dev, "dma_alloc_attrs") }) else {
+        return core::ptr::null_mut();
+    };
+    kernel::warn_on!(d.coherent_mask() == 0);
+    if flag & GFP_COMP != 0 {
+        kernel::warn_on!(true);
+        return core::ptr::null_mut();
+    }
+    // SAFETY: The caller passes a writable handle.
+    let handle = unsafe { &mut *dma_handle };
+    if let Some(cpu_addr) = dev_coherent_alloc(d, size, handle) {
+        trace::dma_alloc(d, cpu_addr, *handle, size, BIDIRECTIONAL, flag, attrs);
+        return cpu_addr;
+    }
+    let flag = flag & !GFP_ZONES;
+    let cpu_addr = match Backend::coherent(d) {
+        Backend::Direct => direct::alloc(d, size, handle, flag, attrs),
+        // SAFETY: The handle is writable.
+        Backend::Other(o) => unsafe { o.alloc(size, handle, flag, attrs) },
+    };
+    let dma = if cpu_addr.is_null() { 0 } else { *handle };
+    trace::dma_alloc(d, cpu_addr, dma, size, BIDIRECTIONAL, flag, attrs);
+    if !cpu_addr.is_null() {
+        // SAFETY: `cpu_addr` is the allocation just made, of `size` bytes.
+        unsafe { debug::debug_dma_alloc_coherent(d, size, dma, cpu_addr, attrs) };
+    }
+    cpu_addr
+}
+
+/// `dma_free_attrs()`: frees coherent memory.
+///
+/// # Safety
+///
+/// `dev` must be NULL or a live device, and the arguments must describe one
+/// of its allocations of [`dma_alloc_attrs`].
+#[export]
+pub unsafe extern "C" fn dma_free_attrs(
+    dev: *mut device,
+    size: usize,
+    cpu_addr: *mut c_void,
+    dma_handle: Dma,
+    attrs: c_ulong,
+) {
+    // SAFETY: The caller passes a live device or NULL.
+    let Some(d) = (unsafe { device_of(dev, "dma_free_attrs") }) else {
+        return;
+    };
+    let order = range_map::order_of(size as u64, bindings::PAGE_SHIFT) as c_int;
+    if cfg!(CONFIG_DMA_DECLARE_COHERENT)
+        // SAFETY: The device is live; the helper frees the memory only if it
+        // lies in the device's declared region.
+        && unsafe { bindings::dma_rs_release_from_dev_coherent(dev, order, cpu_addr) } != 0
+    {
+        return;
+    }
+    // SAFETY: Reads the CPU's interrupt state.
+    kernel::warn_on!(unsafe { bindings::dma_rs_irqs_disabled() });
+    trace::dma_free(d, cpu_addr, dma_handle, size, BIDIRECTIONAL, attrs);
+    if cpu_addr.is_null() {
+        return;
+    }
+    // SAFETY: The caller passes one of the device's allocations, which this
+    // backend made.
+    unsafe {
+        debug::debug_dma_free_coherent(d, size, cpu_addr, dma_handle, attrs);
+        match Backend::coherent(d) {
+            Backend::Direct => direct::free(d, size, cpu_addr, dma_handle, attrs),
+            Backend::Other(o) => o.free(size, cpu_addr, dma_handle, attrs),
+        }
+    }
+}
+
+/// Allocates pages for DMA without the reports.
+pub(crate) fn alloc_pages_quiet(
+    d: Dev<'_>,
+    size: usize,
+    handle: &mut Dma,
+    dir: dma_data_direction,
+    gfp: gfp_t,
+) -> *mut page {
+    if d.coherent_mask() == 0 || gfp & (GFP_ZONES | GFP_COMP) != 0 {
+        kernel::warn_on!(true);
+        return core::ptr::null_mut();
+    }
+    let size = range_map::page_align(size as u64, bindings::PAGE_SHIFT) as usize;
+    match Backend::coherent(d) {
+        Backend::Direct => direct::alloc_pages(d, size, handle, gfp),
+        // SAFETY: The handle is writable.
+        Backend::Other(o) => unsafe { o.alloc_pages(size, handle, dir, gfp) },
+    }
+}
+
+/// Frees pages of [`alloc_pages_quiet`] without the reports.
+///
+/// # Safety
+///
+/// The arguments must describe an allocation of [`alloc_pages_quiet`] for
+/// the device, which nothing uses any more.
+pub(crate) unsafe fn free_pages_quiet(
+    d: Dev<'_>,
+    size: usize,
+    page: *mut page,
+    dma: Dma,
+    dir: dma_data_direction,
+) {
+    let size = range_map::page_align(size as u64, bindings::PAGE_SHIFT) as usize;
+    match Backend::coherent(d) {
+        Backend::Direct => direct::free_pages(d, size, page),
+        // SAFETY: The caller passes an allocation this backend made.
+        Backend::Other(o) => unsafe { o.free_pages(size, page, dma, dir) },
+    }
+}
+
+/// The kernel address of a page of DMA memory, for the reports.
+pub(crate) fn page_virt(page: *mut page) -> *mut c_void {
+    if page.is_null() {
+        return core::ptr::null_mut();
+    }
+    mem::page_address(page)
+}
+
+/// `dma_alloc_pages()`: pages for streaming DMA, mapped.
+///
+/// # Safety
+///
+/// `dev` must be NULL or a live device; `dma_handle` must be writable.
+#[export]
+pub unsafe extern "C" fn dma_alloc_pages(
+    dev: *mut device,
+    size: usize,
+    dma_handle: *mut Dma,
+    dir: dma_data_direction,
+    gfp: gfp_t,
+) -> *mut page {
+    // SAFETY: The caller passes a live device or NULL.
+    let Some(d) = (unsafe { device_of(dev, "dma_alloc_pages") }) else {
+        return core::ptr::null_mut();
+    };
+    // SAFETY: The caller passes a writable handle.
+    let handle = unsafe { &mut *dma_handle };
+    let page = alloc_pages_quiet(d, size, handle, dir, gfp);
+    if page.is_null() {
+        trace::dma_alloc_pages(d, core::ptr::null_mut(), 0, size, dir, gfp, 0);
+    } else {
+        trace::dma_alloc_pages(d, page_virt(page), *handle, size, dir, gfp, 0);
+        // SAFETY: `page` is the allocation just made.
+        unsafe { debug::debug_dma_alloc_pages(d, page, size, dir, *handle) };
+    }
+    page
+}
+
+/// `dma_free_pages()`.
+///
+/// # Safety
+///
+/// `dev` must be NULL or a live device, and the arguments must describe one
+/// of its allocations of [`dma_alloc_pages`], which nothing uses any more.
+#[export]
+pub unsafe extern "C" fn dma_free_pages(
+    dev: *mut device,
+    size: usize,
+    page: *mut page,
+    dma_handle: Dma,
+    dir: dma_data_direction,
+) {
+    // SAFETY: The caller passes a live device or NULL.
+    let Some(d) = (unsafe { device_of(dev, "dma_free_pages") }) else {
+        return;
+    };
+    trace::dma_free_pages(d, page_virt(page), dma_handle, size, dir, 0);
+    // SAFETY: The caller passes one of the device's page allocations.
+    unsafe {
+        debug::debug_dma_free_pages(d, page, size, dir, dma_handle);
+        free_pages_quiet(d, size, page, dma_handle, dir);
+    }
+}
+
+/// `dma_mmap_pages()`: maps pages of [`dma_alloc_pages`] into a user VMA.
+///
+/// # Safety
+///
+/// `vma` must be a VMA being set up by its mmap handler and `page` the
+/// first of `size` bytes of pages.
+#[export]
+pub unsafe extern "C" fn dma_mmap_pages(
+    _dev: *mut device,
+    vma: *mut vm_area_struct,
+    size: usize,
+    page: *mut page,
+) -> c_int {
+    // SAFETY: The caller passes a VMA being set up, which fits the pages if
+    // `vma_fits()` says so.
+    unsafe {
+        if !direct::vma_fits(vma, size) {
+            return -ENXIO;
+        }
+        direct::remap(
+            vma,
+            (mem::page_to_phys(page) >> bindings::PAGE_SHIFT) as c_ulong,
+        )
+    }
+}

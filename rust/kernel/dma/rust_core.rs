@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Code shared by the crates of the Rust DMA core (`kernel/dma/`): the
+//! mapping core (`CONFIG_DMA_RUST_MAPPING`), dma-debug
+//! (`CONFIG_DMA_RUST_DEBUG`) and dma_pool (`CONFIG_DMA_RUST_POOL`).
+//!
+//! Each of those crates is selected by its own option, so what two of them
+//! need lives here, compiled once. Drivers have no use for it: they use
+//! [`kernel::dma`](super) and its safe submodules.
+
+pub mod lock;
+pub mod mem;
+pub mod sg;
+
+pub use lock::{
+    IrqSpinGuard,
+    IrqSpinLock, //
+};
+
+/// A bus address as the DMA core hands it to a device (`dma_addr_t`).
+pub type Dma = crate::bindings::dma_addr_t;
+
+/// A CPU physical address (`phys_addr_t`).
+pub type Phys = crate::bindings::phys_addr_t;
