@@ -76,7 +76,7 @@ pub(super) fn check_unmap(r: &Record) {
         free_node(node);
         return;
     }
-    // SAFETY: As above.
+    // SAFETY: The record is still ours alone: it is freed only below.
     report_unmap(r, e, &unsafe { Origin::of(&*node) }, &faults[..n]);
     free_node(node);
 }
@@ -126,7 +126,8 @@ pub(super) fn check_sync(r: &Record, to_cpu: bool) {
             let e = unsafe { &(*node).rec };
             let n = entry::sync_faults(r, e, to_cpu, &mut faults);
             // Copied out only to be reported, after the lock.
-            // SAFETY: As above.
+            // SAFETY: The record is live while the bucket's lock is held,
+            // which it is until the end of this iteration.
             found = Some((n, (n > 0).then(|| unsafe { (*e, Origin::of(&*node)) })));
             break;
         }

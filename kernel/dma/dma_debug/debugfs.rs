@@ -211,7 +211,7 @@ pub unsafe extern "C" fn dma_debug_rs_set_driver(name: *const c_char) {
     // the filter yet.
     let bytes = unsafe { CStr::from_char_ptr(name) }.to_bytes();
     let len = bytes.len().min(NAME_LEN - 1);
-    // SAFETY: As above.
+    // SAFETY: At boot nobody else reads or writes the filter's name.
     let buf = unsafe { &mut *FILTER.name.get() };
     buf[..len].copy_from_slice(&bytes[..len]);
     buf[len] = 0;

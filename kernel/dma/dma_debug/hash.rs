@@ -65,19 +65,18 @@ impl Locked<'_> {
 
     pub(super) fn remove(&mut self, node: *mut Node) {
         let chain = &mut *self.0;
-        // SAFETY: `node` is on this chain, whose records are valid.
-        let (prev, next) = unsafe { ((*node).prev, (*node).next) };
-        if prev.is_null() {
-            chain.head = next;
-        } else {
-            // SAFETY: As above.
-            unsafe { (*prev).next = next };
-        }
-        if next.is_null() {
-            chain.tail = prev;
-        } else {
-            // SAFETY: As above.
-            unsafe { (*next).prev = prev };
+        // SAFETY: `node` is on this chain, whose records are valid and
+        // reached only under the bucket's lock, which the guard holds.
+        unsafe {
+            let (prev, next) = ((*node).prev, (*node).next);
+            match prev.as_mut() {
+                None => chain.head = next,
+                Some(prev) => prev.next = next,
+            }
+            match next.as_mut() {
+                None => chain.tail = prev,
+                Some(next) => next.prev = prev,
+            }
         }
     }
 }

@@ -391,7 +391,7 @@ macro_rules! gated_hooks {
         #[export]
         pub unsafe extern "C" fn $name($($arg: $ty),*) {
             if !disabled() {
-                #[allow(unused_unsafe)]
+                #[allow(unused_unsafe, reason = "some of the work functions are safe")]
                 // SAFETY: The caller's arguments, as the work expects them.
                 unsafe { $work($($arg,)* $($extra),*) }
             }

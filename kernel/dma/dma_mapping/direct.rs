@@ -544,7 +544,10 @@ fn must_use_pool(dev: Dev<'_>, gfp: gfp_t) -> bool {
 }
 
 /// Takes memory from the atomic pools.
-#[allow(unused_variables)]
+#[allow(
+    unused_variables,
+    reason = "without CONFIG_DMA_COHERENT_POOL the arguments are unused"
+)]
 fn alloc_from_pool(
     dev: Dev<'_>,
     size: usize,
@@ -580,7 +583,10 @@ fn alloc_from_pool(
 
 /// Gives memory back to the atomic pool it came from; `false` if it did
 /// not come from one.
-#[allow(unused_variables)]
+#[allow(
+    unused_variables,
+    reason = "without CONFIG_DMA_COHERENT_POOL the arguments are unused"
+)]
 fn free_to_pool(dev: Dev<'_>, vaddr: *mut c_void, size: usize) -> bool {
     #[cfg(CONFIG_DMA_COHERENT_POOL)]
     // SAFETY: The pool checks whether `vaddr` is one of its own.

@@ -232,7 +232,8 @@ impl<A: DmaAddr> FreeList<A> {
             count += 1;
         }
         if !last.is_null() {
-            // SAFETY: As above.
+            // SAFETY: `last` is the last block written in the loop, in this
+            // chunk.
             unsafe { ptr::addr_of_mut!((*last).next).write_unaligned(self.head) };
             self.head = first;
         }

@@ -251,7 +251,8 @@ impl DmaPool {
             };
         }
         if !want_init_on_alloc(gfp) {
-            // SAFETY: As above.
+            // SAFETY: The block is `size` bytes of the pool's memory, now the
+            // caller's and not yet handed out.
             unsafe { ptr::write_bytes(vaddr, blocks::POISON_ALLOCATED, self.geo.size) };
         }
     }
