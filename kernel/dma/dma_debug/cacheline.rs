@@ -3,7 +3,13 @@
 //! Which live mappings share a cacheline: chains of records by cacheline,
 //! for the overlap checks of mappings the CPU may write.
 
-use super::*;
+use super::entry;
+use super::records::Node;
+use core::ptr;
+use core::sync::atomic::AtomicBool;
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::dma::rust_core::IrqSpinLock;
+use kernel::prelude::*;
 
 pub(super) const CL_BUCKETS: usize = 4096;
 

@@ -3,7 +3,42 @@
 //! Adding records and checking calls against them, and the checks of the
 //! memory a driver maps (stacks, kernel text).
 
-use super::*;
+use super::cacheline::cacheline_insert;
+use super::entry::{
+    Record,
+    SyncFault,
+    UnmapFault, //
+    HASH_SIZE,
+};
+use super::hash::lock_bucket;
+use super::records::{
+    alloc_node,
+    free_node,
+    Node,
+    Origin, //
+};
+use super::report::report;
+use super::{
+    entry,
+    DMA_MAPPING_ERROR,
+    PAGE_SHIFT,
+    PAGE_SIZE, //
+};
+use core::ptr;
+use kernel::bindings::{
+    self,
+    device,
+    scatterlist, //
+};
+use kernel::dma::rust_core::{
+    mem,
+    sg,
+    Phys, //
+};
+use kernel::ffi::{
+    c_ulong,
+    c_void, //
+};
 
 /// Files a new record: into its hash bucket, and onto its cacheline if the
 /// device may write the memory, reporting an unsafe overlap.

@@ -4,7 +4,59 @@
 //! report of pending mappings at unbind, and the boot parameters and
 //! initialisation that the C glue calls.
 
-use super::*;
+use super::cacheline::CACHELINES;
+use super::entry::{
+    Record,
+    HASH_SIZE, //
+};
+use super::hash::{
+    lock_bucket,
+    BUCKETS, //
+};
+use super::records::{
+    add_page,
+    new_page,
+    FREE,
+    NODES_PER_PAGE, //
+};
+use super::report::{
+    dev_names,
+    filter_name,
+    report,
+    DRIVER_LOCK,
+    FILTER, //
+};
+use super::{
+    disabled,
+    entry,
+    DEFAULT_ENTRIES,
+    DISABLED,
+    ERROR_COUNT,
+    MIN_FREE_ENTRIES,
+    NAME_LEN,
+    NR_PREALLOC_ENTRIES,
+    NR_TOTAL_ENTRIES,
+    NUM_FREE_ENTRIES,
+    PAGE_SHIFT,
+    READY,
+    SHOW_ALL_ERRORS,
+    SHOW_NUM_ERRORS, //
+};
+use core::ptr;
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::bindings::{
+    self,
+    device, //
+};
+use kernel::ffi::{
+    c_char,
+    c_int,
+    c_ulong,
+    c_void, //
+};
+use kernel::prelude::*;
+use kernel::static_lock_class;
+use kernel::str::BStr;
 
 /// Calls `f` on every live record, bucket by bucket, with the bucket's
 /// index, under each bucket's lock in turn.

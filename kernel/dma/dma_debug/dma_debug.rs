@@ -22,22 +22,16 @@
 //! `dma_debug_entries=` and `dma_debug_driver=`, and the bus notifier that
 //! reports mappings still pending when a driver unbinds, behave as C's.
 
-use core::cell::UnsafeCell;
-use core::fmt;
-use core::ptr;
-use kernel::bindings::{self, device, scatterlist};
-use kernel::dma::rust_core::{
-    IrqSpinGuard,
-    IrqSpinLock, //
-};
-use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
-use kernel::prelude::*;
-use kernel::static_lock_class;
-use kernel::str::BStr;
 // The counters and flags are read on every DMA API call and written
 // without a lock, as C's are; core's relaxed atomics compile to plain moves
 // here, where the kernel's `Atomic` calls a C helper without LTO.
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicBool,
+    AtomicU32,
+    Ordering::Relaxed, //
+};
+use kernel::bindings;
+use kernel::dma::rust_core::Dma;
 
 mod entry;
 
@@ -48,20 +42,6 @@ pub mod hash;
 pub mod hooks;
 pub mod records;
 pub mod report;
-
-use cacheline::*;
-use checks::*;
-use hash::*;
-use records::*;
-use report::*;
-
-use entry::{Kind, MapErr, Record, SyncFault, UnmapFault, HASH_SIZE};
-use kernel::dma::rust_core::{
-    mem,
-    sg,
-    Dma,
-    Phys, //
-};
 
 const __LOG_PREFIX: &[u8] = b"DMA-API\0";
 

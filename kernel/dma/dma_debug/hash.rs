@@ -2,7 +2,16 @@
 
 //! The hash of live records, by DMA address, one lock per bucket.
 
-use super::*;
+use super::entry::{
+    Record, //
+    HASH_SIZE,
+};
+use super::records::Node;
+use core::ptr;
+use kernel::dma::rust_core::{
+    IrqSpinGuard,
+    IrqSpinLock, //
+};
 
 /// A bucket's records, a list linked through `next` and `prev`, oldest
 /// first.

@@ -3,7 +3,51 @@
 //! The hooks of `kernel/dma/debug.h`, which the mapping core (C or Rust)
 //! calls on every DMA API call.
 
-use super::*;
+use super::checks::{
+    add,
+    check_for_illegal_area,
+    check_for_stack,
+    check_sg_segment,
+    check_sync,
+    check_unmap,
+    linear,
+    mapped_entries,
+    track,
+    valid_kernel_addr,
+    virt_to_phys, //
+};
+use super::entry::{
+    Kind,
+    MapErr,
+    Record, //
+};
+use super::hash::lock_bucket;
+use super::records::Origin;
+use super::report::report;
+use super::{
+    disabled,
+    entry,
+    ATTR_MMIO,
+    DMA_MAPPING_ERROR,
+    PAGE_SHIFT, //
+};
+use kernel::bindings::{
+    self,
+    device,
+    scatterlist, //
+};
+use kernel::dma::rust_core::{
+    mem,
+    sg,
+    Dma,
+    Phys, //
+};
+use kernel::ffi::{
+    c_int,
+    c_ulong,
+    c_void, //
+};
+use kernel::prelude::*;
 
 /// The checks of [`debug_dma_map_single`], out of line so that the hook
 /// costs a test while dma-debug is off.

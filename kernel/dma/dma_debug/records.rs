@@ -3,7 +3,28 @@
 //! The records of live mappings: their memory, a page of them at a time,
 //! and the free list.
 
-use super::*;
+use super::cacheline::cacheline_remove;
+use super::entry::Record;
+use super::{
+    entry,
+    DISABLED,
+    MIN_FREE_ENTRIES,
+    NR_PREALLOC_ENTRIES,
+    NR_TOTAL_ENTRIES,
+    NUM_FREE_ENTRIES,
+    PAGE_SHIFT,
+    PAGE_SIZE,
+    STACK_DEPTH, //
+};
+use core::ptr;
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::bindings;
+use kernel::dma::rust_core::IrqSpinLock;
+use kernel::ffi::{
+    c_uint,
+    c_ulong, //
+};
+use kernel::prelude::*;
 
 /// A record with its links: in a hash bucket (`next`, `prev`) or on the
 /// free list (`next`), and on a cacheline chain (`cl_next`). 128 bytes on

@@ -3,7 +3,29 @@
 //! Reports of misuse: the driver filter, the caller that made a mapping,
 //! and the message itself.
 
-use super::*;
+use super::records::Origin;
+use super::{
+    ERROR_COUNT,
+    NAME_LEN,
+    SHOW_ALL_ERRORS,
+    SHOW_NUM_ERRORS,
+    STACK_DEPTH, //
+};
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::ptr;
+use core::sync::atomic::AtomicUsize;
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::bindings::{
+    self,
+    device, //
+};
+use kernel::dma::rust_core::IrqSpinLock;
+use kernel::ffi::{
+    c_char,
+    c_void, //
+};
+use kernel::prelude::*;
 
 /// Serialises the writers of [`FILTER`]'s name against its readers.
 pub(super) static DRIVER_LOCK: IrqSpinLock<()> = IrqSpinLock::new(());

@@ -257,7 +257,10 @@ pub(crate) fn direction_ok(dev: Dev<'_>, func: &str, dir: dma_data_direction) ->
 /// `WARN_ON_ONCE(!dev->dma_mask)`.
 #[cold]
 pub(crate) fn no_dma_mask(dev: Dev<'_>, func: &str) {
-    use kernel::sync::atomic::{Atomic, Relaxed};
+    use kernel::sync::atomic::{
+        Atomic,
+        Relaxed, //
+    };
     static REPORTED: Atomic<bool> = Atomic::new(false);
     if !REPORTED.xchg(true, Relaxed) {
         dev_warn!(dev.as_ref(), "{}: device has no DMA mask\n", func);

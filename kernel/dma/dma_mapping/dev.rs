@@ -8,7 +8,11 @@
 //! no architecture hooks for cache maintenance; the option depends on it
 //! (see `Kconfig.rust`).
 
-use super::range_map::{self, Region, MAPPING_ERROR};
+use super::range_map::{
+    self,
+    Region,
+    MAPPING_ERROR, //
+};
 use core::marker::PhantomData;
 use core::ptr::{
     self,
@@ -23,7 +27,10 @@ use kernel::prelude::*;
 
 // A region of the kernel's range map has the layout of `Region`, field by field.
 const _: () = {
-    use core::mem::{offset_of, size_of};
+    use core::mem::{
+        offset_of,
+        size_of, //
+    };
     type C = bindings::bus_dma_region;
     assert!(size_of::<C>() == size_of::<Region>());
     assert!(offset_of!(C, cpu_start) == offset_of!(Region, cpu_start));

@@ -11,20 +11,38 @@ use super::dev::{
     Dev,
     DMA_MAPPING_ERROR, //
 };
-use super::range_map::{self, Zone};
+use super::range_map::{
+    self,
+    Zone, //
+};
 use super::sg;
 use super::{
     Dma,
     Phys, //
 };
 use core::ptr;
-use kernel::bindings::{self, device, dma_data_direction, gfp_t, page, scatterlist};
-use kernel::ffi::{c_int, c_ulong, c_void};
+use kernel::bindings::{
+    self,
+    device,
+    dma_data_direction,
+    gfp_t,
+    page,
+    scatterlist, //
+};
+use kernel::ffi::{
+    c_int,
+    c_ulong,
+    c_void, //
+};
 use kernel::prelude::*;
 
 const PAGE_SHIFT: u32 = bindings::PAGE_SHIFT;
 
-use super::{ATTR_CC_SHARED, ATTR_MMIO, ATTR_REQUIRE_COHERENT};
+use super::{
+    ATTR_CC_SHARED,
+    ATTR_MMIO,
+    ATTR_REQUIRE_COHERENT, //
+};
 const ATTR_SKIP_CPU_SYNC: c_ulong = bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong;
 const ATTR_NO_KERNEL_MAPPING: c_ulong = bindings::DMA_ATTR_NO_KERNEL_MAPPING as c_ulong;
 const ATTR_NO_WARN: c_ulong = bindings::DMA_ATTR_NO_WARN as c_ulong;
@@ -33,7 +51,10 @@ const ATTR_NO_WARN: c_ulong = bindings::DMA_ATTR_NO_WARN as c_ulong;
 /// swiotlb cannot bounce, as dma-direct's "overflow" warning.
 #[cold]
 fn report_overflow(dev: Dev<'_>, dma: Dma, size: usize) {
-    use kernel::sync::atomic::{Atomic, Relaxed};
+    use kernel::sync::atomic::{
+        Atomic,
+        Relaxed, //
+    };
     static REPORTED: Atomic<bool> = Atomic::new(false);
     if REPORTED.xchg(true, Relaxed) {
         return;
@@ -401,7 +422,11 @@ fn optimal_zone(dev: Dev<'_>) -> (Zone, Phys) {
     (range_map::optimal_zone(phys_limit, zone_dma), phys_limit)
 }
 
-use super::mem::{page_address, page_to_phys, pfn_to_page};
+use super::mem::{
+    page_address,
+    page_to_phys,
+    pfn_to_page, //
+};
 
 fn order(size: usize) -> u32 {
     range_map::order_of(size as u64, PAGE_SHIFT)

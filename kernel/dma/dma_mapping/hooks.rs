@@ -19,7 +19,11 @@ use kernel::dma::rust_core::{
     Dma,
     Phys, //
 };
-use kernel::ffi::{c_int, c_ulong, c_void};
+use kernel::ffi::{
+    c_int,
+    c_ulong,
+    c_void, //
+};
 
 /// Defines one hook wrapper: safe when it passes only the device and
 /// values (`safe`), `unsafe` when it passes pointers to memory the C side

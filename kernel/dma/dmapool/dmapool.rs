@@ -30,7 +30,12 @@ use kernel::alloc::{
     Flags,
     NumaNode, //
 };
-use kernel::ffi::{c_char, c_int, c_uint, c_void};
+use kernel::ffi::{
+    c_char,
+    c_int,
+    c_uint,
+    c_void, //
+};
 use kernel::{
     bindings,
     device::Device,
@@ -38,7 +43,12 @@ use kernel::{
     static_lock_class,
     str::BStr,
     sync::{
-        atomic::{Acquire, Atomic, Relaxed, Release},
+        atomic::{
+            Acquire,
+            Atomic,
+            Relaxed,
+            Release, //
+        },
         global_lock,
     },
     warn_on,
@@ -46,7 +56,10 @@ use kernel::{
 
 mod blocks;
 
-use blocks::{FreeList, Geometry};
+use blocks::{
+    FreeList,
+    Geometry, //
+};
 
 const __LOG_PREFIX: &[u8] = b"dmapool\0";
 

@@ -8,7 +8,10 @@
 
 use super::Phys;
 use crate::bindings;
-use crate::ffi::{c_ulong, c_void};
+use crate::ffi::{
+    c_ulong,
+    c_void, //
+};
 
 const PAGE_SIZE_OF_STRUCT: usize = core::mem::size_of::<bindings::page>();
 

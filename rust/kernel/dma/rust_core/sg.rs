@@ -7,8 +7,15 @@ use super::{
     Dma,
     Phys, //
 };
-use crate::bindings::{self, scatterlist};
-use crate::ffi::{c_int, c_uint, c_ulong};
+use crate::bindings::{
+    self,
+    scatterlist, //
+};
+use crate::ffi::{
+    c_int,
+    c_uint,
+    c_ulong, //
+};
 
 const CHAIN: c_ulong = bindings::SG_CHAIN as c_ulong;
 const END: c_ulong = bindings::SG_END as c_ulong;
