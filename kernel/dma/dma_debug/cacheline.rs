@@ -14,6 +14,13 @@ use kernel::prelude::*;
 pub(super) const CL_BUCKETS: usize = 4096;
 
 /// The heads of the cacheline chains, linked through `cl_next`.
+///
+/// # Invariants
+///
+/// Each chain is NULL-terminated and holds only live records (in the hash)
+/// of mappings the device may write, each on the chain of its cacheline's
+/// bucket and on no other; they are reached only under [`CACHELINES`]'s
+/// lock.
 pub(super) struct Cachelines(pub(super) [*mut Node; CL_BUCKETS]);
 
 // SAFETY: The chained records are live mappings' records, reached only

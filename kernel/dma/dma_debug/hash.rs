@@ -15,6 +15,13 @@ use kernel::dma::rust_core::{
 
 /// A bucket's records, a list linked through `next` and `prev`, oldest
 /// first.
+///
+/// # Invariants
+///
+/// `head` and `tail` are both NULL or the first and last of a well-formed
+/// doubly linked list of valid records, each of which is on this chain
+/// alone and whose DMA address hashes to this bucket. The records are
+/// reached only under the bucket's lock.
 pub(super) struct Chain {
     pub(super) head: *mut Node,
     pub(super) tail: *mut Node,

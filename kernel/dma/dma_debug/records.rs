@@ -88,6 +88,12 @@ impl Origin {
 }
 
 /// The head of the free records' list, linked through `next`.
+///
+/// # Invariants
+///
+/// The list is NULL-terminated and holds valid records that are on no
+/// other list (no bucket, no cacheline chain); they are reached only under
+/// [`FREE`]'s lock.
 pub(super) struct FreeList(pub(super) *mut Node);
 
 // SAFETY: The records on the list belong to the list, which moves with its

@@ -83,6 +83,13 @@ struct Chunk {
 }
 
 /// What a pool's lock guards.
+///
+/// # Invariants
+///
+/// `chunks` is a NULL-terminated list of the pool's chunk records, each a
+/// `KBox<Chunk>` turned into a pointer by `new_chunk()`, with `allocation`
+/// bytes of coherent memory of the pool's device; `free` holds only blocks
+/// of those chunks; the counters count what the lists hold.
 struct State {
     free: FreeList<Dma>,
     /// Singly linked list of the pool's chunks.
@@ -116,6 +123,13 @@ impl State {
 ///
 /// Its lock is irq-safe: drivers allocate and free blocks from hard
 /// interrupt context.
+///
+/// # Invariants
+///
+/// `dev` is the live device the pool was created for: the C API requires
+/// the driver to destroy its pools before the device goes. The pool stays
+/// in the allocation `dma_pool_create_node()` made until
+/// `dma_pool_destroy()`.
 struct DmaPool {
     state: IrqSpinLock<State>,
     dev: *mut bindings::device,

@@ -21,6 +21,12 @@ const CHAIN: c_ulong = bindings::SG_CHAIN as c_ulong;
 const END: c_ulong = bindings::SG_END as c_ulong;
 
 /// The entries of a scatterlist, at most `nents` of them.
+///
+/// # Invariants
+///
+/// While `left` is positive, `next` is NULL or a valid entry of the list
+/// [`entries()`] was given, followed by at least `left - 1` more unless it
+/// is the last one.
 pub struct Entries {
     next: *mut scatterlist,
     left: c_int,
@@ -33,6 +39,7 @@ pub struct Entries {
 /// `sgl` must be a valid scatterlist of at least `nents` entries, not
 /// changed by anyone else while the iterator runs.
 pub unsafe fn entries(sgl: *mut scatterlist, nents: c_int) -> Entries {
+    // INVARIANT: The caller passes a valid list of at least `nents` entries.
     Entries {
         next: sgl,
         left: nents,
@@ -49,7 +56,7 @@ impl Iterator for Entries {
         }
         let sg = self.next;
         self.left -= 1;
-        // SAFETY: By `entries()`'s contract `sg` is a valid entry; the entry
+        // SAFETY: By the type invariant `sg` is a valid entry; the entry
         // after an entry that is not the last one is valid, and a chain
         // entry's link points to the next array.
         unsafe {
