@@ -187,9 +187,8 @@ pub unsafe extern "C" fn dma_debug_add_bus(bus: *const bindings::bus_type) {
 /// Sets up the hash and preallocates the records (`core_initcall`).
 #[export]
 pub extern "C" fn dma_debug_rs_init() -> c_int {
-    if DISABLED.load(Relaxed) {
-        return 0;
-    }
+    // The locks are initialised even when dma-debug is off: the debugfs
+    // files and the dump still take them.
     // SAFETY: The core initcall runs before any DMA API call, once: nobody
     // uses the locks yet.
     unsafe {
@@ -199,6 +198,9 @@ pub extern "C" fn dma_debug_rs_init() -> c_int {
         FREE.init(c"dma_debug_free", static_lock_class!());
         CACHELINES.init(c"dma_debug_cachelines", static_lock_class!());
         DRIVER_LOCK.init(c"dma_debug_driver", static_lock_class!());
+    }
+    if DISABLED.load(Relaxed) {
+        return 0;
     }
 
     let want = NR_PREALLOC_ENTRIES.load(Relaxed);

@@ -44,20 +44,27 @@ pub(crate) enum Backend<'a> {
     Other(Other<'a>),
 }
 
-/// A device with the C implementation of its DMA operations.
+/// A device with the C implementation of its DMA operations: the IOMMU DMA
+/// layer or the device's `dma_map_ops`.
 ///
 /// # Invariants
 ///
-/// - `Iommu(dev)`: the IOMMU DMA layer handles `dev`, whose
+/// - `Kind::Iommu(dev)`: the IOMMU DMA layer handles `dev`, whose
 ///   `DEV_FLAG_DMA_IOMMU` is set.
-/// - `Ops(dev, ops)`: `ops` is `dev`'s own operations table
-///   (`get_dma_ops(dev)`), a static table that outlives the device.
+/// - `Kind::Ops(dev, ops)`: `ops` is `dev`'s own operations table
+///   (`get_dma_ops(dev)`).
+///
+/// Only [`Backend::streaming`] and [`Backend::coherent`] make one: the kind
+/// is private to this module.
 #[derive(Clone, Copy)]
-pub(crate) enum Other<'a> {
+pub(crate) struct Other<'a>(Kind<'a>);
+
+#[derive(Clone, Copy)]
+enum Kind<'a> {
     /// The IOMMU DMA layer (`iommu_dma_*()`).
     Iommu(Dev<'a>),
     /// The device's legacy operations.
-    Ops(Dev<'a>, &'static bindings::dma_map_ops),
+    Ops(Dev<'a>, &'a bindings::dma_map_ops),
 }
 
 impl<'a> Backend<'a> {
@@ -69,7 +76,7 @@ impl<'a> Backend<'a> {
     fn choose(dev: Dev<'a>, mask: impl FnOnce() -> u64) -> Self {
         if dev.uses_iommu() {
             // INVARIANT: The IOMMU layer handles a device with the flag set.
-            return Backend::Other(Other::Iommu(dev));
+            return Backend::Other(Other(Kind::Iommu(dev)));
         }
         match dev.ops() {
             None => Backend::Direct,
@@ -80,7 +87,7 @@ impl<'a> Backend<'a> {
                     Backend::Direct
                 } else {
                     // INVARIANT: `ops` was read from the device.
-                    Backend::Other(Other::Ops(dev, ops))
+                    Backend::Other(Other(Kind::Ops(dev, ops)))
                 }
             }
         }
@@ -123,12 +130,12 @@ macro_rules! other_ops {
             /// entry point of the same name, which passes on its own.
             #[inline(always)]
             pub(crate) unsafe fn $name(self, $($arg: $ty),*) $(-> $ret)? {
-                match self {
+                match self.0 {
                     // SAFETY: By the type invariant the IOMMU layer handles
                     // the device, which is live (`Dev`); the caller vouches
                     // for the other arguments.
-                    Other::Iommu(d) => unsafe { bindings::$iommu(d.raw(), $($arg),*) },
-                    Other::Ops(d, ops) => match ops.$op {
+                    Kind::Iommu(d) => unsafe { bindings::$iommu(d.raw(), $($arg),*) },
+                    Kind::Ops(d, ops) => match ops.$op {
                         // SAFETY: By the type invariant `ops` is the
                         // device's own table, whose functions take that
                         // device; it is live (`Dev`) and the caller vouches
@@ -189,26 +196,34 @@ other_ops! {
     fn max_mapping_size() -> usize = iommu_dma_max_mapping_size | max_mapping_size else usize::MAX;
 }
 
-impl Other<'_> {
+impl<'a> Other<'a> {
     /// Whether the device's allocations can be mapped to user space.
     pub(crate) fn can_mmap(self) -> bool {
-        match self {
-            Other::Iommu(_) => true,
-            Other::Ops(_, ops) => ops.mmap.is_some(),
+        match self.0 {
+            Kind::Iommu(_) => true,
+            Kind::Ops(_, ops) => ops.mmap.is_some(),
+        }
+    }
+
+    /// The device's operations table, or `None` for the IOMMU layer.
+    pub(crate) fn ops(self) -> Option<&'a bindings::dma_map_ops> {
+        match self.0 {
+            Kind::Iommu(_) => None,
+            Kind::Ops(_, ops) => Some(ops),
         }
     }
 
     /// The mask that reaches all of memory: 32 bits unless the device's
     /// operations know better.
     pub(crate) fn required_mask(self) -> u64 {
-        match self {
-            Other::Ops(d, ops) => match ops.get_required_mask {
+        match self.0 {
+            Kind::Ops(d, ops) => match ops.get_required_mask {
                 // SAFETY: By the type invariant `ops` is the device's own
                 // table; the operation takes only the device, which is live.
                 Some(f) => unsafe { f(d.raw()) },
                 None => mask::bit_mask(32),
             },
-            Other::Iommu(_) => mask::bit_mask(32),
+            Kind::Iommu(_) => mask::bit_mask(32),
         }
     }
 }

@@ -18,6 +18,10 @@ use core::ptr::{
     self,
     NonNull, //
 };
+use core::sync::atomic::{
+    AtomicU64,
+    Ordering::Relaxed, //
+};
 use kernel::bindings;
 use kernel::dma::rust_core::{
     Dma,
@@ -53,7 +57,8 @@ impl<'a> Dev<'a> {
     ///
     /// # Safety
     ///
-    /// `dev` must point to a `struct device` that stays alive for `'a`.
+    /// `dev` must be non-NULL and point to a `struct device` that stays
+    /// alive for `'a`.
     #[inline(always)]
     pub(crate) unsafe fn new(dev: *mut bindings::device) -> Self {
         // INVARIANT: The caller keeps the device alive for `'a`.
@@ -114,12 +119,12 @@ impl<'a> Dev<'a> {
 
     /// The device's legacy DMA operations, if it has any (`get_dma_ops()`).
     #[inline(always)]
-    pub(crate) fn ops(self) -> Option<&'static bindings::dma_map_ops> {
+    pub(crate) fn ops(self) -> Option<&'a bindings::dma_map_ops> {
         if !cfg!(CONFIG_ARCH_HAS_DMA_OPS) {
             return None;
         }
-        // SAFETY: By the type invariant the device is live. A device's operations are static
-        // tables that outlive it.
+        // SAFETY: By the type invariant the device is live; its operations
+        // table, if any, lives at least as long as it.
         unsafe { bindings::get_dma_ops(self.raw()).as_ref() }
     }
 
@@ -133,11 +138,17 @@ impl<'a> Dev<'a> {
     /// The streaming DMA mask, or 0 when the device has none.
     #[inline(always)]
     pub(crate) fn dma_mask(self) -> u64 {
-        // SAFETY: By the type invariant the device is live; its mask pointer is NULL or points to
-        // the mask, which lives as long as the device.
-        unsafe { (*self.raw()).dma_mask.as_ref() }
-            .copied()
-            .unwrap_or(0)
+        // SAFETY: By the type invariant the device is live; its mask pointer
+        // is NULL or points to its aligned mask, which lives as long as the
+        // device. The mask is read as one word, as `dma_set_mask()` on
+        // another CPU writes it.
+        unsafe {
+            let slot = (*self.raw()).dma_mask;
+            if slot.is_null() {
+                return 0;
+            }
+            AtomicU64::from_ptr(slot).load(Relaxed)
+        }
     }
 
     /// Stores a new streaming mask; `EIO` when the device has no mask to
@@ -148,24 +159,28 @@ impl<'a> Dev<'a> {
         if slot.is_null() {
             return Err(EIO);
         }
-        // SAFETY: A device's mask pointer, once set, points to its mask,
-        // which lives as long as the device.
-        unsafe { *slot = mask };
+        // SAFETY: A device's mask pointer, once set, points to its aligned
+        // mask, which lives as long as the device; it is written as one
+        // word, as the fast paths read it.
+        unsafe { AtomicU64::from_ptr(slot).store(mask, Relaxed) };
         Ok(())
     }
 
     /// The coherent DMA mask.
     #[inline(always)]
     pub(crate) fn coherent_mask(self) -> u64 {
-        // SAFETY: By the type invariant the device is live.
-        unsafe { (*self.raw()).coherent_dma_mask }
+        // SAFETY: By the type invariant the device is live; the mask is
+        // read as one word, as `dma_set_coherent_mask()` writes it.
+        unsafe { AtomicU64::from_ptr(ptr::addr_of_mut!((*self.raw()).coherent_dma_mask)) }
+            .load(Relaxed)
     }
 
     /// Stores a new coherent mask.
     pub(crate) fn store_coherent_mask(self, mask: u64) {
-        // SAFETY: By the type invariant the device is live; drivers set masks from probe, where
-        // nothing else maps for the device.
-        unsafe { (*self.raw()).coherent_dma_mask = mask };
+        // SAFETY: By the type invariant the device is live; the mask is
+        // written as one word, as the other paths read it.
+        unsafe { AtomicU64::from_ptr(ptr::addr_of_mut!((*self.raw()).coherent_dma_mask)) }
+            .store(mask, Relaxed);
     }
 
     /// The limit the bus puts on DMA addresses, 0 for none.
@@ -275,20 +290,27 @@ impl<'a> Dev<'a> {
 
     /// The device's swiotlb pool set, if any.
     #[inline(always)]
-    fn io_tlb_mem(self) -> Option<&'a bindings::io_tlb_mem> {
+    ///
+    /// A raw pointer: swiotlb changes some of the pool set's fields (its
+    /// counters, its dynamic pools) while it is in use, so no reference to
+    /// it is made; the fields read here are set before the device's first
+    /// mapping and kept.
+    fn io_tlb_mem(self) -> Option<NonNull<bindings::io_tlb_mem>> {
         if !cfg!(CONFIG_SWIOTLB) {
             return None;
         }
-        // SAFETY: By the type invariant the device is live; its swiotlb memory, if any, lives as
-        // long as it.
-        unsafe { (*self.raw()).dma_io_tlb_mem.as_ref() }
+        // SAFETY: By the type invariant the device is live.
+        NonNull::new(unsafe { (*self.raw()).dma_io_tlb_mem })
     }
 
     /// Whether every streaming mapping must bounce (`swiotlb=force` or a
     /// restricted pool): `is_swiotlb_force_bounce()`.
     #[inline(always)]
     pub(crate) fn swiotlb_force_bounce(self) -> bool {
-        self.io_tlb_mem().is_some_and(|mem| mem.force_bounce)
+        // SAFETY: A device's swiotlb memory lives as long as the device;
+        // `force_bounce` is set before its first mapping.
+        self.io_tlb_mem()
+            .is_some_and(|mem| unsafe { ptr::addr_of!((*mem.as_ptr()).force_bounce).read() })
     }
 
     /// Whether the device has a usable swiotlb (`is_swiotlb_active()`).
@@ -315,10 +337,16 @@ impl<'a> Dev<'a> {
             // the dynamic pools require.
             return unsafe { bindings::swiotlb_find_pool(self.raw(), phys) };
         }
-        if phys >= mem.defpool.start && phys < mem.defpool.end {
-            ptr::addr_of!(mem.defpool).cast_mut()
-        } else {
-            ptr::null_mut()
+        // SAFETY: A device's swiotlb memory lives as long as the device; the
+        // default pool's bounds are set before its first mapping.
+        unsafe {
+            let pool = ptr::addr_of_mut!((*mem.as_ptr()).defpool);
+            let (start, end) = ((*pool).start, (*pool).end);
+            if phys >= start && phys < end {
+                pool
+            } else {
+                ptr::null_mut()
+            }
         }
     }
 

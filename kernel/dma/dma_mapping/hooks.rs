@@ -6,7 +6,9 @@
 //!
 //! Each hook compiles to nothing when its option is off. A disabled
 //! tracepoint costs its static branch, as in C. The hooks take the call's
-//! [`Dev`]; those that pass only values are safe.
+//! [`Dev`]. The trace events that pass only values (they record them) are
+//! safe; the dma-debug hooks are not: the C tracker indexes tables with the
+//! direction, and both trackers keep the device in their records.
 
 use super::dev::Dev;
 use kernel::bindings::{
@@ -39,8 +41,12 @@ macro_rules! hook_fn {
         ///
         /// # Safety
         ///
-        /// The pointers must be those of the DMA API call that reports
-        /// them, valid as that call's contract requires.
+        /// The arguments must be those of the DMA API call that reports
+        /// them, checked as its entry point checks them (a valid
+        /// direction), and valid as that call's contract requires: the
+        /// memory a pointer describes, and, for dma-debug, which keeps the
+        /// device in its records and reads them later, a real mapping of a
+        /// device that outlives it.
         #[inline(always)]
         pub(crate) unsafe fn $name($dev: Dev<'_>, $($arg: $ty),*) $body
     };
@@ -186,12 +192,11 @@ pub(crate) mod debug {
     use super::*;
 
     debug_hooks! {
-        /// Reports a single mapping; the tracker checks the address
-        /// range, which it does not read.
-        safe fn debug_dma_map_phys(dev: Dev, phys: Phys, size: usize, dir: c_int, dma: Dma,
+        /// Reports a single mapping.
+        unsafe fn debug_dma_map_phys(dev: Dev, phys: Phys, size: usize, dir: c_int, dma: Dma,
             attrs: c_ulong);
         /// Reports the removal of a single mapping.
-        safe fn debug_dma_unmap_phys(dev: Dev, dma: Dma, size: usize, dir: c_int,
+        unsafe fn debug_dma_unmap_phys(dev: Dev, dma: Dma, size: usize, dir: c_int,
             attrs: c_ulong);
         /// Reports a scatterlist mapping.
         unsafe fn debug_dma_map_sg(dev: Dev, sg: *mut scatterlist, nents: c_int,
@@ -206,9 +211,9 @@ pub(crate) mod debug {
         unsafe fn debug_dma_free_coherent(dev: Dev, size: usize, virt: *mut c_void, dma: Dma,
             attrs: c_ulong);
         /// Reports a sync of a single mapping for the CPU.
-        safe fn debug_dma_sync_single_for_cpu(dev: Dev, dma: Dma, size: usize, dir: c_int);
+        unsafe fn debug_dma_sync_single_for_cpu(dev: Dev, dma: Dma, size: usize, dir: c_int);
         /// Reports a sync of a single mapping for the device.
-        safe fn debug_dma_sync_single_for_device(dev: Dev, dma: Dma, size: usize, dir: c_int);
+        unsafe fn debug_dma_sync_single_for_device(dev: Dev, dma: Dma, size: usize, dir: c_int);
         /// Reports a sync of a scatterlist for the CPU.
         unsafe fn debug_dma_sync_sg_for_cpu(dev: Dev, sg: *mut scatterlist, nents: c_int,
             dir: c_int);

@@ -72,7 +72,9 @@ pub unsafe extern "C" fn dma_map_phys(
         hooks::kmsan_dma(phys, size, dir);
     }
     trace::dma_map_phys(d, phys, dma, size, dir, attrs);
-    debug::debug_dma_map_phys(d, phys, size, dir, dma, attrs);
+    // SAFETY: The direction was checked, and the caller keeps the memory,
+    // and its device, until it unmaps it.
+    unsafe { debug::debug_dma_map_phys(d, phys, size, dir, dma, attrs) };
     dma
 }
 
@@ -136,7 +138,8 @@ pub unsafe extern "C" fn dma_unmap_phys(
     // IOMMU frees the IOVA, another mapping may get it, and dma-debug would
     // briefly see two mappings at one address (C reports afterwards).
     trace::dma_unmap_phys(d, addr, size, dir, attrs);
-    debug::debug_dma_unmap_phys(d, addr, size, dir, attrs);
+    // SAFETY: A checked direction, for a mapping of the device.
+    unsafe { debug::debug_dma_unmap_phys(d, addr, size, dir, attrs) };
     match backend {
         Backend::Direct => direct::unmap_phys(d, addr, size, dir, attrs),
         // SAFETY: The caller passes one of the device's mappings, which this

@@ -6,8 +6,7 @@
 use super::backend::{
     device_of,
     direction_ok,
-    Backend,
-    Other, //
+    Backend, //
 };
 use super::dev::Dev;
 use super::hooks::{
@@ -52,7 +51,8 @@ pub unsafe extern "C" fn __dma_sync_single_for_cpu(
         Backend::Other(o) => unsafe { o.sync_single_for_cpu(addr, size, dir) },
     }
     trace::dma_sync_single_for_cpu(d, addr, size, dir);
-    debug::debug_dma_sync_single_for_cpu(d, addr, size, dir);
+    // SAFETY: A checked direction, for a mapping of the device.
+    unsafe { debug::debug_dma_sync_single_for_cpu(d, addr, size, dir) };
 }
 
 /// `__dma_sync_single_for_device()`.
@@ -80,7 +80,8 @@ pub unsafe extern "C" fn __dma_sync_single_for_device(
         Backend::Other(o) => unsafe { o.sync_single_for_device(addr, size, dir) },
     }
     trace::dma_sync_single_for_device(d, addr, size, dir);
-    debug::debug_dma_sync_single_for_device(d, addr, size, dir);
+    // SAFETY: A checked direction, for a mapping of the device.
+    unsafe { debug::debug_dma_sync_single_for_device(d, addr, size, dir) };
 }
 
 /// `__dma_sync_sg_for_cpu()`.
@@ -183,9 +184,14 @@ pub(crate) fn setup_need_sync(d: Dev<'_>) {
     if !cfg!(CONFIG_DMA_NEED_SYNC) {
         return;
     }
-    match Backend::streaming(d) {
-        Backend::Direct | Backend::Other(Other::Iommu(_)) => d.set_skip_sync(d.is_coherent()),
-        Backend::Other(Other::Ops(_, ops)) => d.set_skip_sync(
+    let ops = match Backend::streaming(d) {
+        Backend::Direct => None,
+        Backend::Other(o) => o.ops(),
+    };
+    match ops {
+        // dma-direct and the IOMMU layer sync only for non-coherent devices.
+        None => d.set_skip_sync(d.is_coherent()),
+        Some(ops) => d.set_skip_sync(
             ops.sync_single_for_device.is_none()
                 && ops.sync_single_for_cpu.is_none()
                 && ops.sync_sg_for_device.is_none()

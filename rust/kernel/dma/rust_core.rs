@@ -8,10 +8,15 @@
 //! need lives here, compiled once. Drivers have no use for it: they use
 //! [`kernel::dma`](super) and its safe submodules.
 
+// The lock calls the out-of-line irqsave spinlock functions and treats a
+// `spinlock_t` as the raw lock it starts with: what the options of its
+// users require (SMP, no PREEMPT_RT, no inlined spinlocks).
+#[cfg(any(CONFIG_DMA_RUST_POOL, CONFIG_DMA_RUST_DEBUG))]
 pub mod lock;
 pub mod mem;
 pub mod sg;
 
+#[cfg(any(CONFIG_DMA_RUST_POOL, CONFIG_DMA_RUST_DEBUG))]
 pub use lock::{
     IrqSpinGuard,
     IrqSpinLock, //

@@ -56,7 +56,7 @@ impl<T> IrqSpinLock<T> {
     /// # Safety
     ///
     /// Nobody else uses the lock until this returns: it is called once,
-    /// before the lock is first taken.
+    /// before the lock is first taken, where the lock stays.
     pub unsafe fn init(&self, name: &'static CStr, key: Pin<&'static LockClassKey>) {
         // SAFETY: The lock is not in use, by the caller's contract; the name
         // and the class live for ever.
@@ -81,10 +81,16 @@ impl<T> IrqSpinLock<T> {
 /// Holds an [`IrqSpinLock`]; releases it and restores interrupts when
 /// dropped.
 ///
+/// Each guard restores the interrupt state its `lock()` found, so guards
+/// held at once must be dropped in the reverse order of taking (as scopes
+/// do): dropping an outer guard first turns interrupts back on while the
+/// inner lock is still held. The DMA core never holds two at once.
+///
 /// # Invariants
 ///
 /// The guard holds `lock`, taken on this CPU with the interrupt state
 /// `flags`.
+#[must_use = "the lock is released at once if the guard is not kept"]
 pub struct IrqSpinGuard<'a, T> {
     lock: &'a IrqSpinLock<T>,
     flags: c_ulong,
