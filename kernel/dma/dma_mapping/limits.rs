@@ -30,10 +30,12 @@ fn supported(d: Dev<'_>, mask: u64) -> bool {
         kernel::warn_on!(ops.is_some());
         return ops.is_none();
     }
-    match ops.and_then(|ops| ops.dma_supported) {
-        // SAFETY: The device's own operation, called with the live device.
-        Some(f) => (unsafe { f(d.raw(), mask) }) != 0,
-        None if ops.is_some() => true,
+    match ops {
+        Some(ops) => match ops.dma_supported {
+            // SAFETY: The device's own operation, called with the live device.
+            Some(f) => (unsafe { f(d.raw(), mask) }) != 0,
+            None => true,
+        },
         None => direct::supported(d, mask),
     }
 }
