@@ -14,10 +14,13 @@ use super::hash::lock_bucket;
 use super::records::{
     alloc_node,
     free_node,
-    Node,
+    Fresh,
     Origin, //
 };
-use super::report::report;
+use super::report::{
+    report,
+    DevRef, //
+};
 use super::{
     entry,
     DMA_MAPPING_ERROR,
@@ -25,11 +28,7 @@ use super::{
     PAGE_SIZE, //
 };
 use core::ptr;
-use kernel::bindings::{
-    self,
-    device,
-    scatterlist, //
-};
+use kernel::bindings;
 use kernel::dma::rust_core::{
     mem,
     sg,
@@ -42,14 +41,17 @@ use kernel::ffi::{
 
 /// Files a new record: into its hash bucket, and onto its cacheline if the
 /// device may write the memory, reporting an unsafe overlap.
-pub(super) fn add(node: *mut Node) {
-    // SAFETY: The record is ours.
-    let rec = unsafe { (*node).rec };
+///
+/// It joins its cacheline first: once in the hash, an unmap on another CPU
+/// may take it and free it.
+pub(super) fn add(dev: DevRef, node: Fresh) {
+    let rec = node.body().rec;
+    let (node, others, first_clean) = if entry::tracks_cacheline(rec.dir) {
+        cacheline_insert(node)
+    } else {
+        (node.into_taken(), 0, false)
+    };
     lock_bucket(entry::bucket_of(rec.dev_addr)).push(node);
-    if !entry::tracks_cacheline(rec.dir) {
-        return;
-    }
-    let (others, first_clean) = cacheline_insert(node);
     if others == 0 {
         return;
     }
@@ -58,7 +60,7 @@ pub(super) fn add(node: *mut Node) {
         unsafe { bindings::dma_get_cache_alignment() } as u32 >= bindings::L1_CACHE_BYTES;
     if entry::overlap_reported(others, rec.attrs, first_clean, unsafe_overlaps) {
         report(
-            rec.dev as *mut device,
+            dev,
             None,
             format_args!("cacheline tracking EEXIST, overlapping mappings aren't supported\n"),
         );
@@ -66,24 +68,13 @@ pub(super) fn add(node: *mut Node) {
 }
 
 /// Takes a record and fills it with `rec`, made at `origin`.
-pub(super) fn track(rec: Record, origin: &Origin) -> Option<*mut Node> {
-    let node = alloc_node(origin)?;
-    // SAFETY: The record is ours.
-    unsafe { (*node).rec = rec };
-    Some(node)
+pub(super) fn track(rec: Record, origin: &Origin) -> Option<Fresh> {
+    alloc_node(rec, origin)
 }
 
 /// Checks a free or unmap against its record and forgets the record.
-pub(super) fn check_unmap(r: &Record) {
-    let dev = r.dev as *mut device;
-    let found = {
-        let mut bucket = lock_bucket(entry::bucket_of(r.dev_addr));
-        let hit = entry::best_fit(r, bucket.iter(), entry::exact_match);
-        if let Some(node) = hit {
-            bucket.remove(node);
-        }
-        hit
-    };
+pub(super) fn check_unmap(dev: DevRef, r: &Record) {
+    let found = lock_bucket(entry::bucket_of(r.dev_addr)).take(r, entry::exact_match);
     let Some(node) = found else {
         if r.dev_addr == DMA_MAPPING_ERROR {
             report(
@@ -103,24 +94,25 @@ pub(super) fn check_unmap(r: &Record) {
         }
         return;
     };
-    // SAFETY: Off the hash, the record is ours alone until it is freed.
-    let e = unsafe { &(*node).rec };
+    let e = &node.body().rec;
     let mut faults = [UnmapFault::Size; 7];
     let n = entry::unmap_faults(r, e, &mut faults);
-    if n == 0 {
-        free_node(node);
-        return;
+    if n > 0 {
+        report_unmap(dev, r, e, &node.body().origin(), &faults[..n]);
     }
-    // SAFETY: The record is still ours alone: it is freed only below.
-    report_unmap(r, e, &unsafe { Origin::of(&*node) }, &faults[..n]);
     free_node(node);
 }
 
 /// Reports what is wrong with a free or unmap, out of the checking path.
 #[cold]
 #[inline(never)]
-pub(super) fn report_unmap(r: &Record, e: &Record, origin: &Origin, faults: &[UnmapFault]) {
-    let dev = r.dev as *mut device;
+pub(super) fn report_unmap(
+    dev: DevRef,
+    r: &Record,
+    e: &Record,
+    origin: &Origin,
+    faults: &[UnmapFault],
+) {
     for f in faults {
         let o = Some(origin);
         match f {
@@ -150,39 +142,36 @@ pub(super) fn report_unmap(r: &Record, e: &Record, origin: &Origin, faults: &[Un
 }
 
 /// Checks a sync against the record that contains it.
-pub(super) fn check_sync(r: &Record, to_cpu: bool) {
+pub(super) fn check_sync(dev: DevRef, r: &Record, to_cpu: bool) {
     let start = entry::bucket_of(r.dev_addr);
     let mut faults = [SyncFault::OutOfRange; 5];
     let mut found = None;
     for i in 0..entry::contain_search_len(r.dev_addr) {
         let bucket = lock_bucket((start + HASH_SIZE - i) % HASH_SIZE);
-        if let Some(node) = entry::best_fit(r, bucket.iter(), entry::containing_match) {
-            // SAFETY: Live under the bucket's lock.
-            let e = unsafe { &(*node).rec };
-            let n = entry::sync_faults(r, e, to_cpu, &mut faults);
+        let bodies = bucket.iter().map(|b| (b, &b.rec));
+        if let Some(body) = entry::best_fit(r, bodies, entry::containing_match) {
+            let n = entry::sync_faults(r, &body.rec, to_cpu, &mut faults);
             // Copied out only to be reported, after the lock.
-            // SAFETY: The record is live while the bucket's lock is held,
-            // which it is until the end of this iteration.
-            found = Some((n, (n > 0).then(|| unsafe { (*e, Origin::of(&*node)) })));
+            found = Some((n, (n > 0).then(|| (body.rec, body.origin()))));
             break;
         }
     }
     let Some((n, faulty)) = found else {
-        report_sync_unknown(r);
+        report_sync_unknown(dev, r);
         return;
     };
     let Some((e, origin)) = faulty else {
         return;
     };
-    report_sync(r, &e, &origin, &faults[..n]);
+    report_sync(dev, r, &e, &origin, &faults[..n]);
 }
 
 /// Reports a sync of memory no mapping holds.
 #[cold]
 #[inline(never)]
-pub(super) fn report_sync_unknown(r: &Record) {
+pub(super) fn report_sync_unknown(dev: DevRef, r: &Record) {
     report(
-        r.dev as *mut device,
+        dev,
         None,
         format_args!(
             "device driver tries to sync DMA memory it has not allocated [device address=0x{:016x}] [size={} bytes]\n",
@@ -194,8 +183,13 @@ pub(super) fn report_sync_unknown(r: &Record) {
 /// Reports what is wrong with a sync, out of the checking path.
 #[cold]
 #[inline(never)]
-pub(super) fn report_sync(r: &Record, e: &Record, origin: &Origin, faults: &[SyncFault]) {
-    let dev = r.dev as *mut device;
+pub(super) fn report_sync(
+    dev: DevRef,
+    r: &Record,
+    e: &Record,
+    origin: &Origin,
+    faults: &[SyncFault],
+) {
     let (md, sd) = (entry::dir_name(e.dir), entry::dir_name(r.dir));
     for f in faults {
         let o = Some(origin);
@@ -223,15 +217,12 @@ pub(super) fn report_sync(r: &Record, e: &Record, origin: &Origin, faults: &[Syn
 /// 0 if it is unknown.
 pub(super) fn mapped_entries(r: &Record) -> i32 {
     let bucket = lock_bucket(entry::bucket_of(r.dev_addr));
-    match entry::best_fit(r, bucket.iter(), entry::exact_match) {
-        // SAFETY: Live under the bucket's lock.
-        Some(node) => unsafe { (*node).rec.sg_mapped_ents },
-        None => 0,
-    }
+    let bodies = bucket.iter().map(|b| (b, &b.rec));
+    entry::best_fit(r, bodies, entry::exact_match).map_or(0, |b| b.rec.sg_mapped_ents)
 }
 
 /// Reports memory on the current task's stack.
-pub(super) fn check_for_stack(dev: *mut device, phys: Phys) {
+pub(super) fn check_for_stack(dev: DevRef, phys: Phys) {
     // SAFETY: `current` is valid in process and interrupt context alike.
     let area = unsafe { bindings::task_stack_vm_area(bindings::get_current()) };
     if area.is_null() {
@@ -275,7 +266,7 @@ pub(super) fn check_for_stack(dev: *mut device, phys: Phys) {
 }
 
 /// Reports memory in the kernel's text or read-only data.
-pub(super) fn check_for_illegal_area(dev: *mut device, addr: usize, len: usize) {
+pub(super) fn check_for_illegal_area(dev: DevRef, addr: usize, len: usize) {
     let end = addr.saturating_add(len);
     // Only the addresses of the linker's section symbols are taken.
     let sections = {
@@ -310,17 +301,15 @@ pub(super) fn linear(phys: Phys) -> usize {
 }
 
 /// Reports an sg entry that breaks the device's segment limits.
-pub(super) fn check_sg_segment(dev: *mut device, s: *mut scatterlist) {
-    // SAFETY: The device is live; `s` is a mapped entry.
-    let (max_seg, boundary, len, start, dma_len) = unsafe {
+pub(super) fn check_sg_segment(dev: DevRef, s: &sg::Entry) {
+    // SAFETY: A live device (`DevRef`); the helpers read its DMA parameters.
+    let (max_seg, boundary) = unsafe {
         (
-            bindings::dma_get_max_seg_size(dev),
-            bindings::dma_get_seg_boundary(dev) as u64,
-            sg::length(s),
-            sg::dma_address(s),
-            sg::dma_len(s),
+            bindings::dma_get_max_seg_size(dev.raw()),
+            bindings::dma_get_seg_boundary(dev.raw()) as u64,
         )
     };
+    let (len, start, dma_len) = (s.length(), s.dma_address(), s.dma_len());
     if len > max_seg {
         report(
             dev,
@@ -339,20 +328,23 @@ pub(super) fn check_sg_segment(dev: *mut device, s: *mut scatterlist) {
     }
 }
 
-/// The physical address of a kernel address, linear or vmalloc.
-pub(super) fn virt_to_phys(virt: *mut c_void) -> Phys {
-    // SAFETY: The caller checked that `virt` is a valid kernel address.
-    unsafe {
-        let page = if bindings::is_vmalloc_addr(virt) {
+/// The physical address of a kernel address, linear or vmalloc; `None`
+/// for any other address.
+pub(super) fn kernel_phys(virt: *mut c_void) -> Option<Phys> {
+    // SAFETY: Address tests, then the page of a vmalloc address (looked up
+    // in the page tables, NULL if unmapped) or of a valid linear one
+    // (arithmetic).
+    let page = unsafe {
+        if bindings::is_vmalloc_addr(virt) {
             bindings::vmalloc_to_page(virt)
-        } else {
+        } else if bindings::__virt_addr_valid(virt as c_ulong) {
             bindings::dma_rs_virt_to_page(virt)
-        };
-        mem::page_to_phys(page).wrapping_add((virt as usize % PAGE_SIZE) as Phys)
+        } else {
+            return None;
+        }
+    };
+    if page.is_null() {
+        return None;
     }
-}
-
-pub(super) fn valid_kernel_addr(virt: *const c_void) -> bool {
-    // SAFETY: Address tests only.
-    unsafe { bindings::is_vmalloc_addr(virt) || bindings::__virt_addr_valid(virt as c_ulong) }
+    Some(mem::page_to_phys(page).wrapping_add((virt as usize % PAGE_SIZE) as Phys))
 }

@@ -4,31 +4,30 @@
 //! report of pending mappings at unbind, and the boot parameters and
 //! initialisation that the C glue calls.
 
-use super::cacheline::CACHELINES;
 use super::entry::{
     Record,
     HASH_SIZE, //
 };
-use super::hash::{
-    lock_bucket,
-    BUCKETS, //
-};
+use super::hash::lock_bucket;
 use super::records::{
     add_page,
     new_page,
-    FREE,
     NODES_PER_PAGE, //
 };
 use super::report::{
     dev_names,
     filter_name,
     report,
+    DevRef,
     DRIVER_LOCK,
     FILTER, //
 };
 use super::{
+    cacheline,
     disabled,
     entry,
+    hash,
+    records,
     DEFAULT_ENTRIES,
     DISABLED,
     ERROR_COUNT,
@@ -59,12 +58,15 @@ use kernel::static_lock_class;
 use kernel::str::BStr;
 
 /// Calls `f` on every live record, bucket by bucket, with the bucket's
-/// index, under each bucket's lock in turn.
-pub(super) fn for_each_record(mut f: impl FnMut(usize, &Record)) {
+/// index and the record's device, under each bucket's lock in turn.
+pub(super) fn for_each_record(mut f: impl FnMut(usize, &Record, DevRef)) {
     for idx in 0..HASH_SIZE {
         let bucket = lock_bucket(idx);
-        for (_, rec) in bucket.iter() {
-            f(idx, rec);
+        for body in bucket.iter() {
+            // SAFETY: A live record, read under its bucket's lock: its
+            // device outlives it.
+            let dev = unsafe { DevRef::of_record(&body.rec) };
+            f(idx, &body.rec, dev);
         }
     }
 }
@@ -77,9 +79,9 @@ pub(super) fn for_each_record(mut f: impl FnMut(usize, &Record)) {
 /// `dev` must be NULL or a live device.
 #[export]
 pub unsafe extern "C" fn debug_dma_dump_mappings(dev: *mut device) {
-    for_each_record(|idx, e| {
+    for_each_record(|idx, e, edev| {
         if dev.is_null() || dev as usize == e.dev {
-            dump_line(idx, e, |drv, name, line| {
+            dump_line(idx, e, edev, |drv, name, line| {
                 // SAFETY: Valid C strings; `%pA` takes `fmt::Arguments`.
                 unsafe { bindings::_printk(c"\x016%s %s: %pA".as_char_ptr(), drv, name, line) };
             });
@@ -93,9 +95,10 @@ pub unsafe extern "C" fn debug_dma_dump_mappings(dev: *mut device) {
 pub(super) fn dump_line(
     idx: usize,
     e: &Record,
+    dev: DevRef,
     emit: impl FnOnce(*const c_char, *const c_char, *const c_void),
 ) {
-    let (drv, name) = dev_names(e.dev as *mut device);
+    let (drv, name) = dev_names(dev);
     let cln = entry::cacheline(e.paddr, PAGE_SHIFT, bindings::L1_CACHE_SHIFT);
     let line = format_args!(
         "{} idx {} P=0x{:016x} D={:x} L={:x} cln=0x{:016x} {} {} attrs=0x{:x}\n",
@@ -122,8 +125,8 @@ pub unsafe extern "C" fn dma_debug_rs_dump_show(
     seq: *mut bindings::seq_file,
     _v: *mut c_void,
 ) -> c_int {
-    for_each_record(|idx, e| {
-        dump_line(idx, e, |drv, name, line| {
+    for_each_record(|idx, e, dev| {
+        dump_line(idx, e, dev, |drv, name, line| {
             // SAFETY: Valid C strings; `%pA` takes `fmt::Arguments`.
             unsafe { bindings::seq_printf(seq, c"%s %s %pA".as_char_ptr(), drv, name, line) };
         });
@@ -147,14 +150,15 @@ unsafe extern "C" fn device_change(
     let dev = data.cast::<device>();
     let mut count = 0;
     let mut last = Record::default();
-    for_each_record(|_, e| {
+    for_each_record(|_, e, _| {
         if e.dev == dev as usize {
             count += 1;
             last = *e;
         }
     });
     if count > 0 {
-        report(dev, None, format_args!(
+        // SAFETY: The bus passes a live device.
+        report(unsafe { DevRef::new(dev) }, None, format_args!(
             "device driver has pending DMA allocations while released from device [count={}]\nOne of leaked entries details: [device address=0x{:016x}] [size={} bytes] [mapped with {}] [mapped as {}]\n",
             count, last.dev_addr, last.size, entry::dir_name(last.dir), last.kind.name()));
     }
@@ -192,11 +196,9 @@ pub extern "C" fn dma_debug_rs_init() -> c_int {
     // SAFETY: The core initcall runs before any DMA API call, once: nobody
     // uses the locks yet.
     unsafe {
-        for b in &BUCKETS {
-            b.init(c"dma_debug_bucket", static_lock_class!());
-        }
-        FREE.init(c"dma_debug_free", static_lock_class!());
-        CACHELINES.init(c"dma_debug_cachelines", static_lock_class!());
+        hash::init_locks();
+        records::init_lock();
+        cacheline::init_lock();
         DRIVER_LOCK.init(c"dma_debug_driver", static_lock_class!());
     }
     if DISABLED.load(Relaxed) {
@@ -207,11 +209,10 @@ pub extern "C" fn dma_debug_rs_init() -> c_int {
     let pages = (want as usize).div_ceil(NODES_PER_PAGE);
     for _ in 0..pages {
         // Allocated without the lock: a sleeping allocation may reclaim.
-        let page = new_page(bindings::GFP_KERNEL);
-        if page.is_null() {
+        let Some(page) = new_page(bindings::GFP_KERNEL) else {
             break;
-        }
-        add_page(&mut FREE.lock(), page);
+        };
+        add_page(page);
     }
     let total = NR_TOTAL_ENTRIES.load(Relaxed);
     if total >= want {

@@ -10,11 +10,10 @@ use super::checks::{
     check_sg_segment,
     check_sync,
     check_unmap,
+    kernel_phys, //
     linear,
     mapped_entries,
     track,
-    valid_kernel_addr,
-    virt_to_phys, //
 };
 use super::entry::{
     Kind,
@@ -23,7 +22,10 @@ use super::entry::{
 };
 use super::hash::lock_bucket;
 use super::records::Origin;
-use super::report::report;
+use super::report::{
+    report,
+    DevRef, //
+};
 use super::{
     disabled,
     entry,
@@ -52,7 +54,7 @@ use kernel::prelude::*;
 /// The checks of [`debug_dma_map_single`], out of line so that the hook
 /// costs a test while dma-debug is off.
 #[inline(never)]
-pub(super) fn check_single(dev: *mut device, addr: *const c_void, len: c_ulong) {
+pub(super) fn check_single(dev: DevRef, addr: *const c_void, len: c_ulong) {
     // SAFETY: Address tests only.
     if !unsafe { bindings::__virt_addr_valid(addr as c_ulong) } {
         report(
@@ -80,7 +82,7 @@ pub(super) fn check_single(dev: *mut device, addr: *const c_void, len: c_ulong) 
 /// The work of [`debug_dma_map_phys`], out of line.
 #[inline(never)]
 pub(super) fn map_phys_tracked(
-    dev: *mut device,
+    dev: DevRef,
     phys: Phys,
     size: usize,
     direction: c_int,
@@ -94,7 +96,7 @@ pub(super) fn map_phys_tracked(
     let origin = Origin::here();
     let Some(node) = track(
         Record {
-            dev: dev as usize,
+            dev: dev.addr(),
             dev_addr: dma_addr,
             size: size as u64,
             kind: Kind::Phy,
@@ -111,11 +113,9 @@ pub(super) fn map_phys_tracked(
     if attrs & ATTR_MMIO != 0 {
         // SAFETY: A lookup of the page frame only.
         if unsafe { bindings::dma_rs_pfn_is_ram((phys >> PAGE_SHIFT) as c_ulong) } {
-            // SAFETY: The record is ours.
-            let origin = unsafe { Origin::of(&*node) };
             report(
                 dev,
-                Some(&origin),
+                Some(&node.body().origin()),
                 format_args!("dma_map_resource called for RAM address 0x{:x}\n", phys),
             );
         }
@@ -123,72 +123,55 @@ pub(super) fn map_phys_tracked(
         check_for_stack(dev, phys);
         check_for_illegal_area(dev, linear(phys), size);
     }
-    add(node);
+    add(dev, node);
 }
 
 /// Marks the first unchecked mapping of `dma_addr` as checked.
 #[inline(never)]
-pub(super) fn mark_checked(dev: *mut device, dma_addr: Dma) {
+pub(super) fn mark_checked(dev: DevRef, dma_addr: Dma) {
     let r = Record {
-        dev: dev as usize,
+        dev: dev.addr(),
         dev_addr: dma_addr,
         ..Default::default()
     };
-    let bucket = lock_bucket(entry::bucket_of(dma_addr));
-    for (node, e) in bucket.iter() {
-        if entry::exact_match(&r, e) && e.map_err == MapErr::NotChecked {
-            // SAFETY: Live and ours to change under the bucket's lock.
-            unsafe { (*node).rec.map_err = MapErr::Checked };
-            break;
-        }
-    }
+    lock_bucket(entry::bucket_of(dma_addr)).mark_checked(&r);
 }
 
 /// The work of [`debug_dma_unmap_phys`], out of line.
 #[inline(never)]
 pub(super) fn unmap_phys_checked(
-    dev: *mut device,
+    dev: DevRef,
     dma_addr: Dma,
     size: usize,
     dir: c_int,
     attrs: c_ulong,
 ) {
-    check_unmap(&Record {
-        dev: dev as usize,
-        dev_addr: dma_addr,
-        size: size as u64,
-        kind: Kind::Phy,
-        dir,
-        attrs: attrs as u64,
-        ..Default::default()
-    });
+    check_unmap(
+        dev,
+        &Record {
+            dev: dev.addr(),
+            dev_addr: dma_addr,
+            size: size as u64,
+            kind: Kind::Phy,
+            dir,
+            attrs: attrs as u64,
+            ..Default::default()
+        },
+    );
 }
 
 /// The reference for entry `s` of an sg list of `nents`.
-///
-/// # Safety
-///
-/// `s` must be a valid, mapped entry.
-pub(super) unsafe fn sg_ref(
-    dev: *mut device,
-    s: *mut scatterlist,
-    nents: c_int,
-    dir: c_int,
-    attrs: u64,
-) -> Record {
-    // SAFETY: The caller passes a valid entry.
-    unsafe {
-        Record {
-            dev: dev as usize,
-            dev_addr: sg::dma_address(s),
-            size: u64::from(sg::dma_len(s)),
-            kind: Kind::Sg,
-            dir,
-            sg_call_ents: nents,
-            paddr: sg::phys(s),
-            attrs,
-            ..Default::default()
-        }
+pub(super) fn sg_ref(dev: DevRef, s: &sg::Entry, nents: c_int, dir: c_int, attrs: u64) -> Record {
+    Record {
+        dev: dev.addr(),
+        dev_addr: s.dma_address(),
+        size: u64::from(s.dma_len()),
+        kind: Kind::Sg,
+        dir,
+        sg_call_ents: nents,
+        paddr: s.phys(),
+        attrs,
+        ..Default::default()
     }
 }
 
@@ -197,35 +180,34 @@ pub(super) unsafe fn sg_ref(
 ///
 /// # Safety
 ///
-/// As the hook's.
+/// As the hook's: `sg` a valid scatterlist of `nents` entries, the first
+/// `mapped_ents` of them mapped.
 #[inline(never)]
 pub(super) unsafe fn map_sg_hook(
-    dev: *mut device,
+    dev: DevRef,
     sg: *mut scatterlist,
     nents: c_int,
     mapped_ents: c_int,
     direction: c_int,
     attrs: c_ulong,
 ) {
-    // SAFETY: The caller passes a valid list.
-    for s in unsafe { sg::entries(sg, nents) } {
-        // SAFETY: A valid entry.
-        let (phys, len) = unsafe { (sg::phys(s), sg::length(s)) };
+    // SAFETY: The caller passes a valid list, which is its own for the call.
+    let list = unsafe { sg::List::new(sg, nents) };
+    for s in list.entries() {
+        let phys = s.phys();
         check_for_stack(dev, phys);
-        check_for_illegal_area(dev, linear(phys), len as usize);
+        check_for_illegal_area(dev, linear(phys), s.length() as usize);
     }
     // One stack for the whole list (C unwinds once per entry).
     let origin = Origin::here();
-    // SAFETY: The caller passes a valid list.
-    for s in unsafe { sg::entries(sg, mapped_ents) } {
-        // SAFETY: A valid, mapped entry.
-        let mut rec = unsafe { sg_ref(dev, s, nents, direction, attrs as u64) };
+    for s in list.entries().take(mapped_ents.max(0) as usize) {
+        let mut rec = sg_ref(dev, s, nents, direction, attrs as u64);
         rec.sg_mapped_ents = mapped_ents;
         let Some(node) = track(rec, &origin) else {
             return;
         };
         check_sg_segment(dev, s);
-        add(node);
+        add(dev, node);
     }
 }
 
@@ -234,107 +216,102 @@ pub(super) unsafe fn map_sg_hook(
 ///
 /// # Safety
 ///
-/// As the hook's.
+/// As the hook's: `sglist` a valid scatterlist of `nelems` entries.
 #[inline(never)]
 pub(super) unsafe fn unmap_sg_hook(
-    dev: *mut device,
+    dev: DevRef,
     sglist: *mut scatterlist,
     nelems: c_int,
     dir: c_int,
     attrs: c_ulong,
 ) {
     let mut mapped = 0;
-    // SAFETY: The caller passes a valid list.
-    for (i, s) in (0..).zip(unsafe { sg::entries(sglist, nelems) }) {
-        // SAFETY: A valid entry.
-        let r = unsafe { sg_ref(dev, s, nelems, dir, attrs as u64) };
+    // SAFETY: The caller passes a valid list, which is its own for the call.
+    let list = unsafe { sg::List::new(sglist, nelems) };
+    for (i, s) in (0..).zip(list.entries()) {
+        let r = sg_ref(dev, s, nelems, dir, attrs as u64);
         if mapped != 0 && i >= mapped {
             break;
         }
         if i == 0 {
             mapped = mapped_entries(&r);
         }
-        check_unmap(&r);
+        check_unmap(dev, &r);
     }
 }
 
 /// The work of [`debug_dma_alloc_coherent`], out of line so that the hook costs a test while
 /// dma-debug is off.
-///
-/// # Safety
-///
-/// As the hook's.
 #[inline(never)]
-pub(super) unsafe fn alloc_coherent_hook(
-    dev: *mut device,
+pub(super) fn alloc_coherent_hook(
+    dev: DevRef,
     size: usize,
     dma_addr: Dma,
     virt: *mut c_void,
     attrs: c_ulong,
 ) {
-    if virt.is_null() || !valid_kernel_addr(virt) {
+    let Some(paddr) = kernel_phys(virt) else {
         return;
-    }
+    };
     let origin = Origin::here();
     if let Some(node) = track(
         Record {
-            dev: dev as usize,
+            dev: dev.addr(),
             dev_addr: dma_addr,
             size: size as u64,
             kind: Kind::Coherent,
             dir: entry::DMA_BIDIRECTIONAL,
-            paddr: virt_to_phys(virt),
+            paddr,
             attrs: attrs as u64,
             ..Default::default()
         },
         &origin,
     ) {
-        add(node);
+        add(dev, node);
     }
 }
 
 /// The work of [`debug_dma_free_coherent`], out of line so that the hook costs a test while
 /// dma-debug is off.
-///
-/// # Safety
-///
-/// As the hook's.
 #[inline(never)]
-pub(super) unsafe fn free_coherent_hook(
-    dev: *mut device,
+pub(super) fn free_coherent_hook(
+    dev: DevRef,
     size: usize,
     virt: *mut c_void,
     dma_addr: Dma,
     attrs: c_ulong,
 ) {
-    if !valid_kernel_addr(virt) {
+    let Some(paddr) = kernel_phys(virt) else {
         return;
-    }
-    check_unmap(&Record {
-        dev: dev as usize,
-        dev_addr: dma_addr,
-        size: size as u64,
-        kind: Kind::Coherent,
-        dir: entry::DMA_BIDIRECTIONAL,
-        paddr: virt_to_phys(virt),
-        attrs: attrs as u64,
-        ..Default::default()
-    });
+    };
+    check_unmap(
+        dev,
+        &Record {
+            dev: dev.addr(),
+            dev_addr: dma_addr,
+            size: size as u64,
+            kind: Kind::Coherent,
+            dir: entry::DMA_BIDIRECTIONAL,
+            paddr,
+            attrs: attrs as u64,
+            ..Default::default()
+        },
+    );
 }
 
 /// Checks a sync of a single mapping, out of line so that the hook costs a
 /// test while dma-debug is off.
 #[inline(never)]
-pub(super) fn sync_single(dev: *mut device, dma: Dma, size: usize, dir: c_int, to_cpu: bool) {
+pub(super) fn sync_single(dev: DevRef, dma: Dma, size: usize, dir: c_int, to_cpu: bool) {
     let r = Record {
-        dev: dev as usize,
+        dev: dev.addr(),
         dev_addr: dma,
         size: size as u64,
         kind: Kind::Single,
         dir,
         ..Default::default()
     };
-    check_sync(&r, to_cpu);
+    check_sync(dev, &r, to_cpu);
 }
 
 /// Checks a sync of each mapped entry of an sg list.
@@ -344,36 +321,36 @@ pub(super) fn sync_single(dev: *mut device, dma: Dma, size: usize, dir: c_int, t
 /// `sg` must be a valid scatterlist of `nelems` entries.
 #[inline(never)]
 pub(super) unsafe fn sync_sg(
-    dev: *mut device,
+    dev: DevRef,
     sg: *mut scatterlist,
     nelems: c_int,
     direction: c_int,
     to_cpu: bool,
 ) {
     let mut mapped = 0;
-    // SAFETY: The caller passes a valid list.
-    for (i, s) in (0..).zip(unsafe { sg::entries(sg, nelems) }) {
-        // SAFETY: A valid entry.
-        let r = unsafe { sg_ref(dev, s, nelems, direction, 0) };
+    // SAFETY: The caller passes a valid list, which is its own for the call.
+    let list = unsafe { sg::List::new(sg, nelems) };
+    for (i, s) in (0..).zip(list.entries()) {
+        let r = sg_ref(dev, s, nelems, direction, 0);
         if i == 0 {
             mapped = mapped_entries(&r);
         }
         if i >= mapped {
             break;
         }
-        check_sync(&r, to_cpu);
+        check_sync(dev, &r, to_cpu);
     }
 }
 
 pub(super) fn pages_ref(
-    dev: *mut device,
+    dev: DevRef,
     page: *mut bindings::page,
     size: usize,
     dir: c_int,
     dma: Dma,
 ) -> Record {
     Record {
-        dev: dev as usize,
+        dev: dev.addr(),
         dev_addr: dma,
         size: size as u64,
         kind: Kind::Noncoherent,
@@ -385,13 +362,9 @@ pub(super) fn pages_ref(
 
 /// The work of [`debug_dma_alloc_pages`], out of line so that the hook costs a test while
 /// dma-debug is off.
-///
-/// # Safety
-///
-/// As the hook's.
 #[inline(never)]
-pub(super) unsafe fn alloc_pages_hook(
-    dev: *mut device,
+pub(super) fn alloc_pages_hook(
+    dev: DevRef,
     page: *mut bindings::page,
     size: usize,
     direction: c_int,
@@ -399,25 +372,21 @@ pub(super) unsafe fn alloc_pages_hook(
 ) {
     let origin = Origin::here();
     if let Some(node) = track(pages_ref(dev, page, size, direction, dma_addr), &origin) {
-        add(node);
+        add(dev, node);
     }
 }
 
 /// The work of [`debug_dma_free_pages`], out of line so that the hook costs a test while
 /// dma-debug is off.
-///
-/// # Safety
-///
-/// As the hook's.
 #[inline(never)]
-pub(super) unsafe fn free_pages_hook(
-    dev: *mut device,
+pub(super) fn free_pages_hook(
+    dev: DevRef,
     page: *mut bindings::page,
     size: usize,
     direction: c_int,
     dma_addr: Dma,
 ) {
-    check_unmap(&pages_ref(dev, page, size, direction, dma_addr));
+    check_unmap(dev, &pages_ref(dev, page, size, direction, dma_addr));
 }
 
 /// Defines each exported hook of `kernel/dma/debug.h` as a test of
@@ -425,7 +394,7 @@ pub(super) unsafe fn free_pages_hook(
 /// hook then costs a test and a return while dma-debug is off. The work
 /// gets the hook's arguments, then any listed after its name.
 macro_rules! gated_hooks {
-    ($($(#[$attr:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $work:ident($($extra:expr),*);)*) => {$(
+    ($($(#[$attr:meta])* fn $name:ident(dev: *mut device, $($arg:ident: $ty:ty),* $(,)?) => $work:ident($($extra:expr),*);)*) => {$(
         $(#[$attr])*
         ///
         /// # Safety
@@ -433,11 +402,11 @@ macro_rules! gated_hooks {
         /// The arguments are those of the DMA API call that reports them,
         /// with the device live (or NULL where the API allows it).
         #[export]
-        pub unsafe extern "C" fn $name($($arg: $ty),*) {
+        pub unsafe extern "C" fn $name(dev: *mut device, $($arg: $ty),*) {
             if !disabled() {
-                #[allow(unused_unsafe, reason = "some of the work functions are safe")]
-                // SAFETY: The caller's arguments, as the work expects them.
-                unsafe { $work($($arg,)* $($extra),*) }
+                // SAFETY: The caller's arguments, as the work expects them;
+                // the device is NULL or live for the call.
+                unsafe { $work(DevRef::new(dev), $($arg,)* $($extra),*) }
             }
         }
     )*};

@@ -16,7 +16,10 @@ use super::{
     PAGE_SIZE,
     STACK_DEPTH, //
 };
-use core::ptr;
+use core::ptr::{
+    self,
+    NonNull, //
+};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::bindings;
 use kernel::dma::rust_core::IrqSpinLock;
@@ -25,28 +28,104 @@ use kernel::ffi::{
     c_ulong, //
 };
 use kernel::prelude::*;
+use kernel::static_lock_class;
 
 /// A record with its links: in a hash bucket (`next`, `prev`) or on the
 /// free list (`next`), and on a cacheline chain (`cl_next`). 128 bytes on
 /// 64-bit kernels, as C's entry, so a page holds as many; cacheline
 /// aligned, so that records on different CPUs do not share lines.
+///
+/// The links are reached through raw pointers, under the lock of the list
+/// they make (the cacheline chains have their own lock). The [`Body`] is
+/// filled in by the holder of a fresh [`Taken`] record, before any list
+/// has it; from then on it is read by reference under its bucket's lock or
+/// by the holder, and only `rec.map_err` changes, in place, under the
+/// bucket's lock. The cacheline chains read `rec.paddr` and `rec.attrs` in
+/// place.
 #[repr(C, align(64))]
 pub(super) struct Node {
     pub(super) next: *mut Node,
     pub(super) prev: *mut Node,
     pub(super) cl_next: *mut Node,
+    pub(super) body: Body,
+}
+
+/// What a record says: the mapping, and where it was made.
+#[repr(C)]
+pub(super) struct Body {
     pub(super) rec: Record,
     pub(super) stack_len: u32,
     pub(super) stack: [c_ulong; STACK_DEPTH],
 }
 
-impl Node {
+/// The cacheline that physical address `paddr` lies in.
+pub(super) fn cacheline_of(paddr: u64) -> u64 {
+    entry::cacheline(paddr, PAGE_SHIFT, bindings::L1_CACHE_SHIFT)
+}
+
+impl Body {
+    /// The cacheline the mapping starts in.
     pub(super) fn cacheline(&self) -> u64 {
-        entry::cacheline(self.rec.paddr, PAGE_SHIFT, bindings::L1_CACHE_SHIFT)
+        cacheline_of(self.rec.paddr)
+    }
+
+    /// Where the mapping was made.
+    pub(super) fn origin(&self) -> Origin {
+        Origin {
+            len: self.stack_len,
+            stack: self.stack,
+        }
     }
 }
 
 const _: () = assert!(cfg!(not(CONFIG_64BIT)) || core::mem::size_of::<Node>() == 128);
+
+/// A record that its holder alone has: fresh from the free list (see
+/// [`Fresh`]), or taken off its hash bucket.
+///
+/// # Invariants
+///
+/// The pointer is to a valid record that is in no hash bucket and not on
+/// the free list, so its [`Body`] and its hash links are the holder's
+/// alone. It may be on a cacheline chain: `cl_next` belongs to the chains.
+pub(super) struct Taken(NonNull<Node>);
+
+impl Taken {
+    /// Takes the record at `node`.
+    ///
+    /// # Safety
+    ///
+    /// `node` must be a valid record that the caller has just taken off its
+    /// bucket or the free list, and that no one else holds.
+    pub(super) unsafe fn from_raw(node: NonNull<Node>) -> Self {
+        // INVARIANT: The caller's guarantee.
+        Taken(node)
+    }
+
+    /// Gives the record up, to a list that takes it.
+    pub(super) fn into_raw(self) -> *mut Node {
+        self.0.as_ptr()
+    }
+
+    /// The record, for the links of the list that will take it.
+    pub(super) fn as_ptr(&self) -> *mut Node {
+        self.0.as_ptr()
+    }
+
+    /// What the record says.
+    pub(super) fn body(&self) -> &Body {
+        // SAFETY: By the type invariant the body is the holder's alone.
+        unsafe { &(*self.0.as_ptr()).body }
+    }
+
+    /// Fills in a fresh record, which no list, not even a cacheline
+    /// chain, has seen.
+    fn fill(&mut self, body: Body) {
+        // SAFETY: By the type invariant the body is the holder's alone, and
+        // a fresh record is on no cacheline chain, whose walks read it.
+        unsafe { (*self.0.as_ptr()).body = body };
+    }
+}
 
 pub(super) const NODES_PER_PAGE: usize = PAGE_SIZE / core::mem::size_of::<Node>();
 
@@ -78,13 +157,6 @@ impl Origin {
         }
         o
     }
-
-    pub(super) fn of(node: &Node) -> Self {
-        Origin {
-            len: node.stack_len,
-            stack: node.stack,
-        }
-    }
 }
 
 /// The head of the free records' list, linked through `next`.
@@ -94,39 +166,63 @@ impl Origin {
 /// The list is NULL-terminated and holds valid records that are on no
 /// other list (no bucket, no cacheline chain); they are reached only under
 /// [`FREE`]'s lock.
-pub(super) struct FreeList(pub(super) *mut Node);
+pub(super) struct FreeList(*mut Node);
 
 // SAFETY: The records on the list belong to the list, which moves with its
 // head.
 unsafe impl Send for FreeList {}
 
-pub(super) static FREE: IrqSpinLock<FreeList> = IrqSpinLock::new(FreeList(ptr::null_mut()));
+static FREE: IrqSpinLock<FreeList> = IrqSpinLock::new(FreeList(ptr::null_mut()));
 
-/// A zeroed page of records, or NULL.
-pub(super) fn new_page(gfp: bindings::gfp_t) -> *mut Node {
+/// Initialises the free list's lock.
+///
+/// # Safety
+///
+/// Called once, before any other use of the records.
+pub(super) unsafe fn init_lock() {
+    // SAFETY: The caller's guarantee: nobody uses the lock yet.
+    unsafe { FREE.init(c"dma_debug_free", static_lock_class!()) };
+}
+
+/// A zeroed page of records that nothing else uses.
+///
+/// # Invariants
+///
+/// The pointer is to a page of `NODES_PER_PAGE` zeroed records, valid
+/// `Node`s (null links, a default record), that are on no list.
+pub(super) struct Page(NonNull<Node>);
+
+/// A zeroed page of records, if the page allocator has one.
+pub(super) fn new_page(gfp: bindings::gfp_t) -> Option<Page> {
     // SAFETY: A plain page allocation.
-    unsafe { bindings::get_zeroed_page_noprof(gfp) as *mut Node }
+    let page = unsafe { bindings::get_zeroed_page_noprof(gfp) } as *mut Node;
+    // INVARIANT: A fresh zeroed page, `NODES_PER_PAGE` records long.
+    NonNull::new(page).map(Page)
 }
 
 /// Allocates a page of records with `GFP_ATOMIC` and adds it to the free
 /// list.
-pub(super) fn grow_pool(free: &mut FreeList) -> bool {
-    let page = new_page(bindings::GFP_ATOMIC);
-    if page.is_null() {
+fn grow_pool(free: &mut FreeList) -> bool {
+    let Some(page) = new_page(bindings::GFP_ATOMIC) else {
         return false;
-    }
-    add_page(free, page);
+    };
+    add_page_locked(free, page);
     true
 }
 
-/// Adds a zeroed page of records, which nothing else uses, to the free
-/// list.
-pub(super) fn add_page(free: &mut FreeList, page: *mut Node) {
+/// Adds a page of records to the free list, which takes them for good.
+pub(super) fn add_page(page: Page) {
+    add_page_locked(&mut FREE.lock(), page);
+}
+
+/// [`add_page`], with the free list's lock held.
+fn add_page_locked(free: &mut FreeList, page: Page) {
     for i in 0..NODES_PER_PAGE {
-        // SAFETY: The page holds `NODES_PER_PAGE` zeroed records, which are
-        // valid `Node`s (null links, default record).
+        // INVARIANT: The free list takes valid records on no other list.
+        // SAFETY: The page holds `NODES_PER_PAGE` valid records, on no list
+        // (type invariant).
         unsafe {
-            let n = page.add(i);
+            let n = page.0.as_ptr().add(i);
             (*n).next = free.0;
             free.0 = n;
         }
@@ -135,9 +231,32 @@ pub(super) fn add_page(free: &mut FreeList, page: *mut Node) {
     NR_TOTAL_ENTRIES.fetch_add(NODES_PER_PAGE as u32, Relaxed);
 }
 
-/// Takes a free record, growing the pool when it is empty, with the current
-/// stack saved. `None` when memory ran out (dma-debug then switches off).
-pub(super) fn alloc_node(origin: &Origin) -> Option<*mut Node> {
+/// A record fresh from the free list, filled in: on no list at all, not
+/// even a cacheline chain. Only a fresh record joins a cacheline chain, so
+/// that it joins one once.
+pub(super) struct Fresh(Taken);
+
+impl Fresh {
+    /// What the record says.
+    pub(super) fn body(&self) -> &Body {
+        self.0.body()
+    }
+
+    /// The record, for the links of the chain it joins.
+    pub(super) fn as_ptr(&self) -> *mut Node {
+        self.0.as_ptr()
+    }
+
+    /// The record, to file in the hash.
+    pub(super) fn into_taken(self) -> Taken {
+        self.0
+    }
+}
+
+/// Takes a free record, growing the pool when it is empty, and fills it
+/// with `rec`, made at `origin`. `None` when memory ran out (dma-debug then
+/// switches off).
+pub(super) fn alloc_node(rec: Record, origin: &Origin) -> Option<Fresh> {
     let mut grown = None;
     let node = {
         let mut list = FREE.lock();
@@ -156,9 +275,13 @@ pub(super) fn alloc_node(origin: &Origin) -> Option<*mut Node> {
             MIN_FREE_ENTRIES.store(free, Relaxed);
         }
         let n = list.0;
-        // SAFETY: The list is not empty; its records are valid.
-        list.0 = unsafe { (*n).next };
-        n
+        // SAFETY: The list is not empty (it was, or it was grown just now),
+        // and its records are valid (type invariant); the first one leaves
+        // it, and is then ours.
+        unsafe {
+            list.0 = (*n).next;
+            Taken::from_raw(NonNull::new_unchecked(n))
+        }
     };
     if let Some(total) = grown {
         let prealloc = NR_PREALLOC_ENTRIES.load(Relaxed).max(1);
@@ -170,25 +293,22 @@ pub(super) fn alloc_node(origin: &Origin) -> Option<*mut Node> {
             );
         }
     }
-    // SAFETY: The record is ours now; writing a fresh `Node` over it.
-    unsafe {
-        node.write(Node {
-            next: ptr::null_mut(),
-            prev: ptr::null_mut(),
-            cl_next: ptr::null_mut(),
-            rec: Record::default(),
-            stack_len: origin.len,
-            stack: origin.stack,
-        });
-    }
-    Some(node)
+    let mut node = node;
+    node.fill(Body {
+        rec,
+        stack_len: origin.len,
+        stack: origin.stack,
+    });
+    Some(Fresh(node))
 }
 
 /// Returns a record to the free list, after taking it off its cacheline.
-pub(super) fn free_node(node: *mut Node) {
-    cacheline_remove(node);
+pub(super) fn free_node(node: Taken) {
+    cacheline_remove(&node);
     let mut free = FREE.lock();
-    // SAFETY: The record is off every list, so the free list may take it.
+    let node = node.into_raw();
+    // INVARIANT: The free list takes a valid record on no other list.
+    // SAFETY: The record was ours, and is now off every list.
     unsafe { (*node).next = free.0 };
     free.0 = node;
     NUM_FREE_ENTRIES.fetch_add(1, Relaxed);

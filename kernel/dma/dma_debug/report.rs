@@ -3,6 +3,7 @@
 //! Reports of misuse: the driver filter, the caller that made a mapping,
 //! and the message itself.
 
+use super::entry::Record;
 use super::records::Origin;
 use super::{
     ERROR_COUNT,
@@ -49,16 +50,61 @@ pub(super) fn filter_active() -> bool {
     unsafe { ptr::read_volatile(FILTER.name.get().cast::<u8>()) != 0 }
 }
 
+/// The device a report concerns: that of the DMA API call being checked,
+/// or that of a live record.
+///
+/// # Invariants
+///
+/// The pointer is NULL or a device that is live while the value is used.
+/// The device of a call is live for the call; a record's device outlives
+/// the record, as the DMA API requires drivers to remove their mappings
+/// before their device goes (as C's dma-debug assumes too).
+#[derive(Clone, Copy)]
+pub(super) struct DevRef(*mut device);
+
+impl DevRef {
+    /// Wraps a device pointer.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must meet the type invariant.
+    pub(super) unsafe fn new(dev: *mut device) -> Self {
+        // INVARIANT: The caller's guarantee.
+        DevRef(dev)
+    }
+
+    /// The device of a live record.
+    ///
+    /// # Safety
+    ///
+    /// `rec` must be a record of the hash, or a copy of one taken under its
+    /// bucket's lock, whose device has not gone since.
+    pub(super) unsafe fn of_record(rec: &Record) -> Self {
+        // INVARIANT: A record's device outlives it (the caller's guarantee).
+        DevRef(rec.dev as *mut device)
+    }
+
+    /// The device's address, as records keep it.
+    pub(super) fn addr(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The C pointer, for the C functions that take the device.
+    pub(super) fn raw(self) -> *mut device {
+        self.0
+    }
+}
+
 /// Whether errors of `dev` are shown under the driver filter.
-pub(super) fn driver_filter(dev: *mut device) -> bool {
+pub(super) fn driver_filter(dev: DevRef) -> bool {
     if !filter_active() {
         return true;
     }
-    if dev.is_null() {
+    if dev.0.is_null() {
         return false;
     }
-    // SAFETY: The device is live for the call that reports.
-    let drv = unsafe { (*dev).driver };
+    // SAFETY: A live device (`DevRef`).
+    let drv = unsafe { (*dev.0).driver };
     let current = FILTER.current.load(Relaxed);
     if current != 0 {
         return drv as usize == current;
@@ -88,7 +134,7 @@ pub(super) fn filter_name() -> &'static [u8] {
 }
 
 /// Prints the first frame of `origin` outside the DMA API itself.
-pub(super) fn print_caller(dev: *mut device, origin: &Origin) {
+pub(super) fn print_caller(dev: DevRef, origin: &Origin) {
     let mut buf = [0u8; 256];
     for &addr in &origin.stack[..(origin.len as usize).min(STACK_DEPTH)] {
         // SAFETY: `buf` holds any symbol name (KSYM_SYMBOL_LEN is smaller).
@@ -118,18 +164,24 @@ pub(super) fn print_caller(dev: *mut device, origin: &Origin) {
     }
 }
 
-pub(super) fn dev_names(dev: *mut device) -> (*const c_char, *const c_char) {
-    if dev.is_null() {
+/// The names of the device's driver and of the device, as C strings.
+pub(super) fn dev_names(dev: DevRef) -> (*const c_char, *const c_char) {
+    if dev.0.is_null() {
         return (c"NULL".as_char_ptr(), c"NULL".as_char_ptr());
     }
-    // SAFETY: The device is live for the reporting call.
-    unsafe { (bindings::dev_driver_string(dev), bindings::dev_name(dev)) }
+    // SAFETY: A live device (`DevRef`).
+    unsafe {
+        (
+            bindings::dev_driver_string(dev.0),
+            bindings::dev_name(dev.0),
+        )
+    }
 }
 
 /// Counts an error and, within the limits `all_errors` and `num_errors`
 /// set and the driver filter, reports it with a warning, the stack of the
 /// mapping it concerns and that mapping's caller.
-pub(super) fn report(dev: *mut device, origin: Option<&Origin>, msg: fmt::Arguments<'_>) {
+pub(super) fn report(dev: DevRef, origin: Option<&Origin>, msg: fmt::Arguments<'_>) {
     ERROR_COUNT.fetch_add(1, Relaxed);
     let all = SHOW_ALL_ERRORS.load(Relaxed) != 0;
     let left = SHOW_NUM_ERRORS.load(Relaxed);

@@ -4,6 +4,13 @@
 //! `dmam_alloc_attrs()`), pages for streaming DMA (`dma_alloc_pages()`),
 //! and the mapping of both into user space.
 
+use super::args::{
+    Allocation,
+    Coherent,
+    Dir,
+    Pages,
+    Vma, //
+};
 use super::backend::{
     device_of,
     Backend, //
@@ -19,9 +26,12 @@ use super::{
     range_map,
     Dma,
     BIDIRECTIONAL,
-    ENXIO,
     GFP_COMP,
     GFP_ZONES, //
+};
+use core::ptr::{
+    self,
+    NonNull, //
 };
 use kernel::bindings::{
     self,
@@ -33,6 +43,7 @@ use kernel::bindings::{
     sg_table,
     vm_area_struct, //
 };
+use kernel::error::to_result;
 use kernel::ffi::{
     c_int,
     c_ulong,
@@ -167,18 +178,23 @@ pub unsafe extern "C" fn dma_get_sgtable_attrs(
     size: usize,
     attrs: c_ulong,
 ) -> c_int {
-    // SAFETY: The caller passes a live device or NULL.
-    let Some(d) = (unsafe { device_of(dev, "dma_get_sgtable") }) else {
-        return -super::EINVAL;
+    // SAFETY: By this function's contract the device is NULL or live, the
+    // allocation live, and the table NULL or writable.
+    let (d, mem, sgt) = unsafe {
+        (
+            device_of(dev, "dma_get_sgtable"),
+            Allocation::new(cpu_addr, dma_addr, size),
+            sgt.as_mut(),
+        )
     };
-    // SAFETY: `sgt` is writable and the allocation is one this backend
-    // made, by this function's contract.
-    unsafe {
-        match Backend::coherent(d) {
-            Backend::Direct => direct::get_sgtable(d, sgt, dma_addr, size),
-            Backend::Other(o) => o.get_sgtable(sgt, cpu_addr, dma_addr, size, attrs),
-        }
-    }
+    let (Some(d), Some(sgt)) = (d, sgt) else {
+        return EINVAL.to_errno();
+    };
+    let ret = match Backend::coherent(d) {
+        Backend::Direct => direct::get_sgtable(d, sgt, mem),
+        Backend::Other(o) => to_result(o.get_sgtable(sgt, mem, attrs)),
+    };
+    ret.map_or_else(|e| e.to_errno(), |()| 0)
 }
 
 /// `dma_pgprot()`: the page protection of a DMA allocation's mappings;
@@ -230,18 +246,23 @@ pub unsafe extern "C" fn dma_mmap_attrs(
     size: usize,
     attrs: c_ulong,
 ) -> c_int {
-    // SAFETY: The caller passes a live device or NULL.
-    let Some(d) = (unsafe { device_of(dev, "dma_mmap_attrs") }) else {
-        return -ENXIO;
+    // SAFETY: By this function's contract the device is NULL or live, the
+    // allocation live, and the VMA NULL or being set up by the caller.
+    let (d, mem, vma) = unsafe {
+        (
+            device_of(dev, "dma_mmap_attrs"),
+            Allocation::new(cpu_addr, dma_addr, size),
+            NonNull::new(vma).map(|vma| Vma::new(vma)),
+        )
     };
-    // SAFETY: A VMA being set up and an allocation this backend made, by
-    // this function's contract.
-    unsafe {
-        match Backend::coherent(d) {
-            Backend::Direct => direct::mmap(d, vma, cpu_addr, dma_addr, size),
-            Backend::Other(o) => o.mmap(vma, cpu_addr, dma_addr, size, attrs),
-        }
-    }
+    let (Some(d), Some(mut vma)) = (d, vma) else {
+        return ENXIO.to_errno();
+    };
+    let ret = match Backend::coherent(d) {
+        Backend::Direct => direct::mmap(d, &mut vma, mem),
+        Backend::Other(o) => to_result(o.mmap(&mut vma, mem, attrs)),
+    };
+    ret.map_or_else(|e| e.to_errno(), |()| 0)
 }
 
 /// Takes memory from the device's declared coherent region, if it has one
@@ -290,16 +311,17 @@ pub unsafe extern "C" fn dma_alloc_attrs(
     let flag = flag & !GFP_ZONES;
     let cpu_addr = match Backend::coherent(d) {
         Backend::Direct => direct::alloc(d, size, handle, flag, attrs),
-        // SAFETY: The handle is writable.
-        Backend::Other(o) => unsafe { o.alloc(size, handle, flag, attrs) },
+        Backend::Other(o) => o.alloc(size, handle, flag, attrs),
     };
-    let dma = if cpu_addr.is_null() { 0 } else { *handle };
-    trace::dma_alloc(d, cpu_addr, dma, size, BIDIRECTIONAL, flag, attrs);
-    if !cpu_addr.is_null() {
-        // SAFETY: `cpu_addr` is the allocation just made, of `size` bytes.
-        unsafe { debug::debug_dma_alloc_coherent(d, size, dma, cpu_addr, attrs) };
-    }
-    cpu_addr
+    let Some(cpu_addr) = NonNull::new(cpu_addr) else {
+        trace::dma_alloc(d, ptr::null_mut(), 0, size, BIDIRECTIONAL, flag, attrs);
+        return ptr::null_mut();
+    };
+    // SAFETY: The allocation the backend just made, ours until we return it.
+    let mem = unsafe { Coherent::new(cpu_addr, *handle, size, attrs) };
+    trace::dma_alloc(d, mem.virt(), mem.dma(), size, BIDIRECTIONAL, flag, attrs);
+    debug::debug_dma_alloc_coherent(d, &mem);
+    mem.into_raw()
 }
 
 /// `dma_free_attrs()`: frees coherent memory.
@@ -331,58 +353,41 @@ pub unsafe extern "C" fn dma_free_attrs(
     // SAFETY: Reads the CPU's interrupt state.
     kernel::warn_on!(unsafe { bindings::dma_rs_irqs_disabled() });
     trace::dma_free(d, cpu_addr, dma_handle, size, BIDIRECTIONAL, attrs);
-    if cpu_addr.is_null() {
+    let Some(cpu_addr) = NonNull::new(cpu_addr) else {
         return;
-    }
-    // SAFETY: The caller passes one of the device's allocations, which this
-    // backend made.
-    unsafe {
-        debug::debug_dma_free_coherent(d, size, cpu_addr, dma_handle, attrs);
-        match Backend::coherent(d) {
-            Backend::Direct => direct::free(d, size, cpu_addr, dma_handle, attrs),
-            Backend::Other(o) => o.free(size, cpu_addr, dma_handle, attrs),
-        }
+    };
+    // SAFETY: By this function's contract, one of the device's allocations,
+    // which the caller no longer uses, given back.
+    let mem = unsafe { Coherent::new(cpu_addr, dma_handle, size, attrs) };
+    debug::debug_dma_free_coherent(d, &mem);
+    match Backend::coherent(d) {
+        Backend::Direct => direct::free(d, mem),
+        Backend::Other(o) => o.free(mem),
     }
 }
 
 /// Allocates pages for DMA without the reports.
-pub(crate) fn alloc_pages_quiet(
-    d: Dev<'_>,
-    size: usize,
-    handle: &mut Dma,
-    dir: dma_data_direction,
-    gfp: gfp_t,
-) -> *mut page {
+pub(crate) fn alloc_pages_quiet(d: Dev<'_>, size: usize, dir: Dir, gfp: gfp_t) -> Option<Pages> {
     if d.coherent_mask() == 0 || gfp & (GFP_ZONES | GFP_COMP) != 0 {
         kernel::warn_on!(true);
-        return core::ptr::null_mut();
+        return None;
     }
-    let size = range_map::page_align(size as u64, bindings::PAGE_SHIFT) as usize;
-    match Backend::coherent(d) {
-        Backend::Direct => direct::alloc_pages(d, size, handle, gfp),
-        // SAFETY: The handle is writable.
-        Backend::Other(o) => unsafe { o.alloc_pages(size, handle, dir, gfp) },
-    }
+    let aligned = range_map::page_align(size as u64, bindings::PAGE_SHIFT) as usize;
+    let mut dma = 0;
+    let page = match Backend::coherent(d) {
+        Backend::Direct => direct::alloc_pages(d, aligned, &mut dma, gfp),
+        Backend::Other(o) => o.alloc_pages(aligned, &mut dma, dir, gfp),
+    };
+    // SAFETY: The allocation the backend just made, in this direction,
+    // ours.
+    Some(unsafe { Pages::new(NonNull::new(page)?, dma, size, dir) })
 }
 
 /// Frees pages of [`alloc_pages_quiet`] without the reports.
-///
-/// # Safety
-///
-/// The arguments must describe an allocation of [`alloc_pages_quiet`] for
-/// the device, which nothing uses any more.
-pub(crate) unsafe fn free_pages_quiet(
-    d: Dev<'_>,
-    size: usize,
-    page: *mut page,
-    dma: Dma,
-    dir: dma_data_direction,
-) {
-    let size = range_map::page_align(size as u64, bindings::PAGE_SHIFT) as usize;
+pub(crate) fn free_pages_quiet(d: Dev<'_>, mem: Pages) {
     match Backend::coherent(d) {
-        Backend::Direct => direct::free_pages(d, size, page),
-        // SAFETY: The caller passes an allocation this backend made.
-        Backend::Other(o) => unsafe { o.free_pages(size, page, dma, dir) },
+        Backend::Direct => direct::free_pages(d, mem),
+        Backend::Other(o) => o.free_pages(mem),
     }
 }
 
@@ -407,21 +412,22 @@ pub unsafe extern "C" fn dma_alloc_pages(
     dir: dma_data_direction,
     gfp: gfp_t,
 ) -> *mut page {
-    // SAFETY: The caller passes a live device or NULL.
-    let Some(d) = (unsafe { device_of(dev, "dma_alloc_pages") }) else {
-        return core::ptr::null_mut();
+    // SAFETY: By this function's contract the device is NULL or live, and
+    // the handle writable.
+    let (d, handle) = unsafe { (device_of(dev, "dma_alloc_pages"), &mut *dma_handle) };
+    let Some(d) = d else {
+        return ptr::null_mut();
     };
-    // SAFETY: The caller passes a writable handle.
-    let handle = unsafe { &mut *dma_handle };
-    let page = alloc_pages_quiet(d, size, handle, dir, gfp);
-    if page.is_null() {
-        trace::dma_alloc_pages(d, core::ptr::null_mut(), 0, size, dir, gfp, 0);
-    } else {
-        trace::dma_alloc_pages(d, page_virt(page), *handle, size, dir, gfp, 0);
-        // SAFETY: `page` is the allocation just made.
-        unsafe { debug::debug_dma_alloc_pages(d, page, size, dir, *handle) };
-    }
-    page
+    let Some(mem) =
+        Dir::check(d, "dma_alloc_pages", dir).and_then(|dir| alloc_pages_quiet(d, size, dir, gfp))
+    else {
+        trace::dma_alloc_pages(d, ptr::null_mut(), 0, size, dir, gfp, 0);
+        return ptr::null_mut();
+    };
+    *handle = mem.dma();
+    trace::dma_alloc_pages(d, page_virt(mem.page()), mem.dma(), size, dir, gfp, 0);
+    debug::debug_dma_alloc_pages(d, &mem);
+    mem.into_raw()
 }
 
 /// `dma_free_pages()`.
@@ -443,11 +449,25 @@ pub unsafe extern "C" fn dma_free_pages(
         return;
     };
     trace::dma_free_pages(d, page_virt(page), dma_handle, size, dir, 0);
-    // SAFETY: The caller passes one of the device's page allocations.
-    unsafe {
-        debug::debug_dma_free_pages(d, page, size, dir, dma_handle);
-        free_pages_quiet(d, size, page, dma_handle, dir);
+    let Some(page) = NonNull::new(page) else {
+        return;
+    };
+    let checked = Dir::check(d, "dma_free_pages", dir);
+    let backend = Backend::coherent(d);
+    let Some(alloc_dir) = checked.or(backend.is_direct().then_some(Dir::BIDIRECTIONAL)) else {
+        // The IOMMU layer or the operations would unmap in no direction
+        // (C stops the kernel): the pages are leaked instead.
+        return;
+    };
+    // SAFETY: By this function's contract, one of the device's page
+    // allocations, made in this direction (or, if the caller passed none,
+    // one of dma-direct, which has no use for it), which the caller no
+    // longer uses, given back.
+    let mem = unsafe { Pages::new(page, dma_handle, size, alloc_dir) };
+    if checked.is_some() {
+        debug::debug_dma_free_pages(d, &mem);
     }
+    free_pages_quiet(d, mem);
 }
 
 /// `dma_mmap_pages()`: maps pages of [`dma_alloc_pages`] into a user VMA.
@@ -463,15 +483,19 @@ pub unsafe extern "C" fn dma_mmap_pages(
     size: usize,
     page: *mut page,
 ) -> c_int {
-    // SAFETY: The caller passes a VMA being set up, which fits the pages if
-    // `vma_fits()` says so.
-    unsafe {
-        if !direct::vma_fits(vma, size) {
-            return -ENXIO;
-        }
-        direct::remap(
-            vma,
-            (mem::page_to_phys(page) >> bindings::PAGE_SHIFT) as c_ulong,
-        )
+    let Some(vma) = NonNull::new(vma) else {
+        return ENXIO.to_errno();
+    };
+    // SAFETY: By this function's contract a VMA being set up.
+    let mut vma = unsafe { Vma::new(vma) };
+    if !vma.fits(size) {
+        return ENXIO.to_errno();
+    }
+    let pfn = (mem::page_to_phys(page) >> bindings::PAGE_SHIFT) as c_ulong;
+    // SAFETY: By this function's contract `page` is the first of `size`
+    // bytes of pages allocated for DMA, which the VMA fits.
+    match unsafe { vma.remap(pfn) } {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
     }
 }

@@ -9,6 +9,19 @@
 //! has a method per operation (written once, by [`other_ops!`]), so that
 //! the reasons such a call is sound are written in one place.
 
+use super::args::{
+    Allocation,
+    Buf,
+    Coherent,
+    Dir,
+    Mapping,
+    Pages,
+    Range,
+    SgBuf,
+    SgMapping,
+    SgRange,
+    Vma, //
+};
 use super::dev::Dev;
 use super::{
     direct,
@@ -17,17 +30,11 @@ use super::{
 use kernel::bindings::{
     self,
     device,
-    dma_data_direction,
     gfp_t,
     page,
-    scatterlist,
-    sg_table,
-    vm_area_struct, //
+    sg_table, //
 };
-use kernel::dma::rust_core::{
-    Dma,
-    Phys, //
-};
+use kernel::dma::rust_core::Dma;
 use kernel::ffi::{
     c_int,
     c_ulong,
@@ -113,34 +120,33 @@ impl<'a> Backend<'a> {
 }
 
 /// Defines the methods of [`Other`]: for each operation, the IOMMU
-/// layer's function and the `dma_map_ops` field that implement it, and
-/// what the call gives when the device's table lacks the operation.
+/// layer's function and the `dma_map_ops` field that implement it, the C
+/// form of the arguments (`$cargs`), and what the call gives when the
+/// device's table lacks the operation. The methods are safe: their
+/// arguments are typed by [`super::args`], which vouches for them. The
+/// `$cargs` expand inside the call's `unsafe` block, so they must be plain
+/// accessor calls, as they are in the one invocation below.
 macro_rules! other_ops {
     ($(
         $(#[$attr:meta])*
         fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)?
-            = $iommu:ident | $op:ident else $missing:expr;
+            = $iommu:ident | $op:ident($($cargs:expr),* $(,)?) else $missing:expr;
     )*) => {
         impl Other<'_> {$(
             $(#[$attr])*
-            ///
-            /// # Safety
-            ///
-            /// The arguments after the device must meet the contract of the
-            /// entry point of the same name, which passes on its own.
             #[inline(always)]
-            pub(crate) unsafe fn $name(self, $($arg: $ty),*) $(-> $ret)? {
+            pub(crate) fn $name(self, $($arg: $ty),*) $(-> $ret)? {
                 match self.0 {
                     // SAFETY: By the type invariant the IOMMU layer handles
-                    // the device, which is live (`Dev`); the caller vouches
-                    // for the other arguments.
-                    Kind::Iommu(d) => unsafe { bindings::$iommu(d.raw(), $($arg),*) },
+                    // the device, which is live (`Dev`); the arguments are
+                    // valid as their types say.
+                    Kind::Iommu(d) => unsafe { bindings::$iommu(d.raw(), $($cargs),*) },
                     Kind::Ops(d, ops) => match ops.$op {
                         // SAFETY: By the type invariant `ops` is the
                         // device's own table, whose functions take that
-                        // device; it is live (`Dev`) and the caller vouches
-                        // for the other arguments.
-                        Some(f) => unsafe { f(d.raw(), $($arg),*) },
+                        // device; it is live (`Dev`), and the arguments are
+                        // valid as their types say.
+                        Some(f) => unsafe { f(d.raw(), $($cargs),*) },
                         None => $missing,
                     },
                 }
@@ -150,50 +156,63 @@ macro_rules! other_ops {
 }
 
 other_ops! {
-    /// Maps `size` bytes at `phys`.
-    fn map_phys(phys: Phys, size: usize, dir: dma_data_direction, attrs: c_ulong) -> Dma
-        = iommu_dma_map_phys | map_phys else super::DMA_MAPPING_ERROR;
+    /// Maps a buffer.
+    fn map_phys(buf: Buf, dir: Dir) -> Dma
+        = iommu_dma_map_phys | map_phys(buf.phys(), buf.size(), dir.raw(), buf.attrs())
+        else super::DMA_MAPPING_ERROR;
     /// Removes a mapping.
-    fn unmap_phys(dma: Dma, size: usize, dir: dma_data_direction, attrs: c_ulong)
-        = iommu_dma_unmap_phys | unmap_phys else ();
+    fn unmap_phys(map: Mapping)
+        = iommu_dma_unmap_phys | unmap_phys(map.dma(), map.size(), map.dir().raw(), map.attrs())
+        else ();
     /// Maps a scatterlist: the number of DMA segments or a negative errno.
-    fn map_sg(sg: *mut scatterlist, nents: c_int, dir: dma_data_direction, attrs: c_ulong)
-        -> c_int = iommu_dma_map_sg | map_sg else -super::EIO;
+    fn map_sg(sg: SgBuf<'_>, dir: Dir, attrs: c_ulong) -> c_int
+        = iommu_dma_map_sg | map_sg(sg.list().raw(), sg.list().nents(), dir.raw(), attrs)
+        else -super::EIO;
     /// Unmaps a scatterlist.
-    fn unmap_sg(sg: *mut scatterlist, nents: c_int, dir: dma_data_direction, attrs: c_ulong)
-        = iommu_dma_unmap_sg | unmap_sg else ();
+    fn unmap_sg(sg: SgMapping<'_>)
+        = iommu_dma_unmap_sg | unmap_sg(sg.list().raw(), sg.list().nents(), sg.dir().raw(),
+            sg.attrs()) else ();
     /// Syncs a single mapping for the CPU.
-    fn sync_single_for_cpu(dma: Dma, size: usize, dir: dma_data_direction)
-        = iommu_dma_sync_single_for_cpu | sync_single_for_cpu else ();
+    fn sync_single_for_cpu(range: Range)
+        = iommu_dma_sync_single_for_cpu
+        | sync_single_for_cpu(range.dma(), range.size(), range.dir().raw()) else ();
     /// Syncs a single mapping for the device.
-    fn sync_single_for_device(dma: Dma, size: usize, dir: dma_data_direction)
-        = iommu_dma_sync_single_for_device | sync_single_for_device else ();
+    fn sync_single_for_device(range: Range)
+        = iommu_dma_sync_single_for_device
+        | sync_single_for_device(range.dma(), range.size(), range.dir().raw()) else ();
     /// Syncs a scatterlist for the CPU.
-    fn sync_sg_for_cpu(sg: *mut scatterlist, nents: c_int, dir: dma_data_direction)
-        = iommu_dma_sync_sg_for_cpu | sync_sg_for_cpu else ();
+    fn sync_sg_for_cpu(sg: SgRange<'_>)
+        = iommu_dma_sync_sg_for_cpu | sync_sg_for_cpu(sg.list().raw(), sg.list().nents(),
+            sg.dir().raw()) else ();
     /// Syncs a scatterlist for the device.
-    fn sync_sg_for_device(sg: *mut scatterlist, nents: c_int, dir: dma_data_direction)
-        = iommu_dma_sync_sg_for_device | sync_sg_for_device else ();
+    fn sync_sg_for_device(sg: SgRange<'_>)
+        = iommu_dma_sync_sg_for_device | sync_sg_for_device(sg.list().raw(), sg.list().nents(),
+            sg.dir().raw()) else ();
     /// Allocates coherent memory; NULL when the table has no allocator.
-    fn alloc(size: usize, handle: *mut Dma, gfp: gfp_t, attrs: c_ulong) -> *mut c_void
-        = iommu_dma_alloc | alloc else core::ptr::null_mut();
+    fn alloc(size: usize, handle: &mut Dma, gfp: gfp_t, attrs: c_ulong) -> *mut c_void
+        = iommu_dma_alloc | alloc(size, handle, gfp, attrs) else core::ptr::null_mut();
     /// Frees coherent memory.
-    fn free(size: usize, virt: *mut c_void, dma: Dma, attrs: c_ulong)
-        = iommu_dma_free | free else ();
+    fn free(mem: Coherent)
+        = iommu_dma_free | free(mem.size(), mem.virt(), mem.dma(), mem.attrs()) else ();
     /// Allocates pages for streaming DMA.
-    fn alloc_pages(size: usize, handle: *mut Dma, dir: dma_data_direction, gfp: gfp_t)
-        -> *mut page = dma_common_alloc_pages | alloc_pages_op else core::ptr::null_mut();
+    fn alloc_pages(size: usize, handle: &mut Dma, dir: Dir, gfp: gfp_t) -> *mut page
+        = dma_common_alloc_pages | alloc_pages_op(size, handle, dir.raw(), gfp)
+        else core::ptr::null_mut();
     /// Frees pages of [`Other::alloc_pages`].
-    fn free_pages(size: usize, page: *mut page, dma: Dma, dir: dma_data_direction)
-        = dma_common_free_pages | free_pages else ();
-    /// Describes a coherent allocation as a table.
-    fn get_sgtable(sgt: *mut sg_table, virt: *mut c_void, dma: Dma, size: usize, attrs: c_ulong)
-        -> c_int = iommu_dma_get_sgtable | get_sgtable else -super::ENXIO;
-    /// Maps a coherent allocation into a user VMA.
-    fn mmap(vma: *mut vm_area_struct, virt: *mut c_void, dma: Dma, size: usize, attrs: c_ulong)
-        -> c_int = iommu_dma_mmap | mmap else -super::ENXIO;
+    fn free_pages(mem: Pages)
+        = dma_common_free_pages | free_pages(mem.aligned_size(), mem.page(), mem.dma(),
+            mem.dir().raw()) else ();
+    /// Describes a coherent allocation as a table: 0 or a negative errno.
+    fn get_sgtable(sgt: &mut sg_table, mem: Allocation, attrs: c_ulong) -> c_int
+        = iommu_dma_get_sgtable | get_sgtable(sgt, mem.virt(), mem.dma(), mem.size(), attrs)
+        else -super::ENXIO;
+    /// Maps a coherent allocation into a user VMA: 0 or a negative errno.
+    fn mmap(vma: &mut Vma<'_>, mem: Allocation, attrs: c_ulong) -> c_int
+        = iommu_dma_mmap | mmap(vma.raw(), mem.virt(), mem.dma(), mem.size(), attrs)
+        else -super::ENXIO;
     /// The largest single mapping.
-    fn max_mapping_size() -> usize = iommu_dma_max_mapping_size | max_mapping_size else usize::MAX;
+    fn max_mapping_size() -> usize
+        = iommu_dma_max_mapping_size | max_mapping_size() else usize::MAX;
 }
 
 impl<'a> Other<'a> {
@@ -249,23 +268,6 @@ pub(crate) unsafe fn device_of<'a>(dev: *mut device, func: &str) -> Option<Dev<'
     }
     // SAFETY: The caller keeps the device alive for `'a`.
     Some(unsafe { Dev::new(dev) })
-}
-
-/// Reports an invalid direction; C stops the kernel with `BUG()`.
-#[cold]
-fn bad_direction(dev: Dev<'_>, func: &str, dir: dma_data_direction) -> bool {
-    dev_err!(dev.as_ref(), "{}: invalid DMA direction {}\n", func, dir);
-    kernel::warn_on!(true);
-    false
-}
-
-/// Whether `dir` is a direction data can move in (`valid_dma_direction()`).
-#[inline(always)]
-pub(crate) fn direction_ok(dev: Dev<'_>, func: &str, dir: dma_data_direction) -> bool {
-    if (0..=2).contains(&dir) {
-        return true;
-    }
-    bad_direction(dev, func, dir)
 }
 
 /// Reports a device without a streaming mask, once, as C's

@@ -7,6 +7,19 @@
 //! architectures are cache-coherent for DMA (see `dev.rs`), so mapping and
 //! syncing move bytes only through swiotlb and never maintain caches.
 
+use super::args::{
+    Allocation,
+    Buf,
+    Coherent,
+    Dir,
+    Mapping,
+    Pages,
+    Range,
+    SgBuf,
+    SgMapping,
+    SgRange,
+    Vma, //
+};
 use super::dev::{
     Dev,
     DMA_MAPPING_ERROR, //
@@ -15,19 +28,20 @@ use super::range_map::{
     self,
     Zone, //
 };
-use super::sg;
 use super::{
     Dma,
     Phys, //
 };
-use core::ptr;
+use core::ptr::{
+    self,
+    NonNull, //
+};
 use kernel::bindings::{
     self,
-    dma_data_direction,
     gfp_t,
-    page,
-    scatterlist, //
+    page, //
 };
+use kernel::error::to_result;
 use kernel::ffi::{
     c_int,
     c_ulong,
@@ -69,27 +83,23 @@ fn report_overflow(dev: Dev<'_>, dma: Dma, size: usize) {
     kernel::warn_on!(true);
 }
 
-/// Maps `size` bytes at `phys` for the device (`dma_direct_map_phys()`).
+/// Maps a buffer for the device (`dma_direct_map_phys()`).
 #[inline(always)]
-pub(crate) fn map_phys(
-    dev: Dev<'_>,
-    phys: Phys,
-    size: usize,
-    dir: dma_data_direction,
-    attrs: c_ulong,
-) -> Dma {
+pub(crate) fn map_phys(dev: Dev<'_>, buf: Buf, dir: Dir) -> Dma {
+    let attrs = buf.attrs();
     if dev.swiotlb_force_bounce() {
         if attrs & ATTR_CC_SHARED == 0 {
             if attrs & (ATTR_MMIO | ATTR_REQUIRE_COHERENT) != 0 {
                 return DMA_MAPPING_ERROR;
             }
-            return swiotlb_map(dev, phys, size, dir, attrs);
+            return swiotlb_map(dev, buf, dir);
         }
     } else if attrs & ATTR_CC_SHARED != 0 {
         return DMA_MAPPING_ERROR;
     }
 
-    let dma = if attrs & ATTR_MMIO != 0 {
+    let (phys, size) = (buf.phys(), buf.size());
+    let dma = if buf.is_mmio() {
         phys
     } else if attrs & ATTR_CC_SHARED != 0 {
         dev.phys_to_dma_unencrypted(phys)
@@ -97,7 +107,7 @@ pub(crate) fn map_phys(
         let dma = dev.phys_to_dma(phys);
         if !dev.capable(dma, size) {
             if attrs & ATTR_REQUIRE_COHERENT == 0 && dev.swiotlb_active() {
-                return swiotlb_map(dev, phys, size, dir, attrs);
+                return swiotlb_map(dev, buf, dir);
             }
             report_overflow(dev, dma, size);
             return DMA_MAPPING_ERROR;
@@ -111,46 +121,53 @@ pub(crate) fn map_phys(
     dma
 }
 
-/// Bounces a mapping through swiotlb.
+/// Bounces a mapping of memory through swiotlb.
 #[inline(never)]
-fn swiotlb_map(
-    dev: Dev<'_>,
-    phys: Phys,
-    size: usize,
-    dir: dma_data_direction,
-    attrs: c_ulong,
-) -> Dma {
+fn swiotlb_map(dev: Dev<'_>, buf: Buf, dir: Dir) -> Dma {
+    if buf.is_mmio() {
+        return DMA_MAPPING_ERROR;
+    }
     #[cfg(CONFIG_SWIOTLB)]
-    // SAFETY: The device is live; swiotlb checks the rest.
-    return unsafe { bindings::swiotlb_map(dev.raw(), phys, size, dir, attrs) };
+    // SAFETY: The device is live; the buffer is memory that stays valid,
+    // with the device, until the mapping is removed (`Buf`), so swiotlb may
+    // copy from it now and to it then.
+    return unsafe {
+        bindings::swiotlb_map(dev.raw(), buf.phys(), buf.size(), dir.raw(), buf.attrs())
+    };
     #[cfg(not(CONFIG_SWIOTLB))]
     {
-        let _ = (dev, phys, size, dir, attrs);
+        let _ = (dev, dir);
         DMA_MAPPING_ERROR
     }
+}
+
+/// The swiotlb pool that holds the mapping at `dma`, and the address it
+/// bounces, or `None` when that mapping does not bounce.
+#[inline(always)]
+fn bounced(dev: Dev<'_>, dma: Dma) -> Option<(Phys, *mut bindings::io_tlb_pool)> {
+    let phys = dev.dma_to_phys(dma);
+    let pool = dev.swiotlb_pool(phys);
+    (!pool.is_null()).then_some((phys, pool))
 }
 
 /// Unmaps a mapping made by [`map_phys`] (`dma_direct_unmap_phys()`),
 /// copying a bounce buffer back first unless `DMA_ATTR_SKIP_CPU_SYNC`.
 #[inline(always)]
-pub(crate) fn unmap_phys(
-    dev: Dev<'_>,
-    dma: Dma,
-    size: usize,
-    dir: dma_data_direction,
-    attrs: c_ulong,
-) {
+pub(crate) fn unmap_phys(dev: Dev<'_>, map: Mapping) {
+    let attrs = map.attrs();
     if attrs & (ATTR_MMIO | ATTR_REQUIRE_COHERENT) != 0 {
         return;
     }
-    let phys = dev.dma_to_phys(dma);
-    let pool = dev.swiotlb_pool(phys);
-    if pool.is_null() {
+    let Some((phys, pool)) = bounced(dev, map.dma()) else {
         return;
-    }
+    };
     #[cfg(CONFIG_SWIOTLB)]
-    // SAFETY: `phys` lies in `pool`, a bounce buffer of the device.
+    // SAFETY: `phys` lies in `pool`, a bounce buffer of the device that
+    // holds the mapping, which was made in this direction and which the
+    // holder gives up (`Mapping`): swiotlb copies it back to the buffer it
+    // was made of, which is still valid, and frees its slots.
     unsafe {
+        let (size, dir) = (map.size(), map.dir().raw());
         if attrs & ATTR_SKIP_CPU_SYNC == 0 {
             bindings::__swiotlb_sync_single_for_cpu(dev.raw(), phys, size, dir, pool);
         }
@@ -167,13 +184,14 @@ pub(crate) fn unmap_phys(
 
 /// Hands a mapping to the device (`dma_direct_sync_single_for_device()`).
 #[inline(always)]
-pub(crate) fn sync_for_device(dev: Dev<'_>, dma: Dma, size: usize, dir: dma_data_direction) {
-    let phys = dev.dma_to_phys(dma);
-    let pool = dev.swiotlb_pool(phys);
-    if !pool.is_null() {
+pub(crate) fn sync_for_device(dev: Dev<'_>, range: Range) {
+    if let Some((phys, pool)) = bounced(dev, range.dma()) {
         #[cfg(CONFIG_SWIOTLB)]
-        // SAFETY: `phys` lies in `pool`, a bounce buffer of the device.
+        // SAFETY: `phys` lies in `pool`, a bounce buffer of the device that
+        // holds the mapping, made in this direction, whose buffer is still
+        // valid (`Range`).
         unsafe {
+            let (size, dir) = (range.size(), range.dir().raw());
             bindings::__swiotlb_sync_single_for_device(dev.raw(), phys, size, dir, pool)
         };
     }
@@ -181,139 +199,89 @@ pub(crate) fn sync_for_device(dev: Dev<'_>, dma: Dma, size: usize, dir: dma_data
 
 /// Hands a mapping back to the CPU (`dma_direct_sync_single_for_cpu()`).
 #[inline(always)]
-pub(crate) fn sync_for_cpu(dev: Dev<'_>, dma: Dma, size: usize, dir: dma_data_direction) {
-    let phys = dev.dma_to_phys(dma);
-    let pool = dev.swiotlb_pool(phys);
-    if !pool.is_null() {
+pub(crate) fn sync_for_cpu(dev: Dev<'_>, range: Range) {
+    if let Some((phys, pool)) = bounced(dev, range.dma()) {
         #[cfg(CONFIG_SWIOTLB)]
-        // SAFETY: `phys` lies in `pool`, a bounce buffer of the device.
+        // SAFETY: As in `sync_for_device()`.
         unsafe {
+            let (size, dir) = (range.size(), range.dir().raw());
             bindings::__swiotlb_sync_single_for_cpu(dev.raw(), phys, size, dir, pool)
         };
     }
 }
 
-/// Maps each of the first `nents` entries of `sgl`; on failure unmaps
-/// what it mapped and returns a negative errno (`dma_direct_map_sg()`).
-///
-/// # Safety
-///
-/// `sgl` must be a valid scatterlist of at least `nents` entries that the
-/// caller may write.
-pub(crate) unsafe fn map_sg(
-    dev: Dev<'_>,
-    sgl: *mut scatterlist,
-    nents: c_int,
-    dir: dma_data_direction,
-    attrs: c_ulong,
-) -> c_int {
+/// Maps each entry of a scatterlist (`dma_direct_map_sg()`): the number of
+/// DMA segments, one per entry; on failure, unmaps what it mapped.
+pub(crate) fn map_sg(dev: Dev<'_>, sg: SgBuf<'_>, dir: Dir, attrs: c_ulong) -> Result<c_int> {
     #[cfg(CONFIG_PCI_P2PDMA)]
     // SAFETY: The state is plain data, valid when zeroed, as C starts it.
     let mut p2p: bindings::pci_p2pdma_map_state = unsafe { core::mem::zeroed() };
-    // SAFETY: The caller passes a valid scatterlist of `nents` entries.
-    for (mapped, entry) in (0..).zip(unsafe { sg::entries(sgl, nents) }) {
+    for (mapped, (entry, buf)) in (0..).zip(sg.bufs(attrs)) {
+        // Unmaps the entries before this one.
+        let undo = || {
+            // SAFETY: The first `mapped` entries were mapped just now, in
+            // this direction, and are ours to unmap.
+            let done =
+                unsafe { SgMapping::new(sg.list().raw(), mapped, dir, attrs | ATTR_SKIP_CPU_SYNC) };
+            unmap_sg(dev, done);
+        };
         #[cfg(CONFIG_PCI_P2PDMA)]
-        // SAFETY: `entry` is a valid entry with a page.
-        match unsafe { bindings::pci_p2pdma_state(&mut p2p, dev.raw(), bindings::sg_page(entry)) } {
+        // SAFETY: The device is live; the entry's page is valid (`SgBuf`).
+        match unsafe { bindings::pci_p2pdma_state(&mut p2p, dev.raw(), entry.page()) } {
             bindings::pci_p2pdma_map_type_PCI_P2PDMA_MAP_NONE
             | bindings::pci_p2pdma_map_type_PCI_P2PDMA_MAP_THRU_HOST_BRIDGE => {}
             bindings::pci_p2pdma_map_type_PCI_P2PDMA_MAP_BUS_ADDR => {
-                // SAFETY: `entry` is a valid, writable entry; the provider
-                // was set by `pci_p2pdma_state()`.
+                // SAFETY: `pci_p2pdma_state()` set the provider. The entry
+                // is being mapped: nothing relies on its DMA fields yet.
                 unsafe {
-                    let bus = bindings::pci_p2pdma_bus_addr_map(p2p.mem, sg::phys(entry));
-                    sg::set_dma(entry, bus, sg::length(entry));
-                    bindings::sg_dma_mark_bus_address(entry);
+                    let bus = bindings::pci_p2pdma_bus_addr_map(p2p.mem, buf.phys());
+                    entry.set_dma(bus, entry.length());
+                    entry.set_bus_address(true);
                 }
                 continue;
             }
             _ => {
-                // SAFETY: The first `mapped` entries are mapped.
-                unsafe { unmap_sg(dev, sgl, mapped, dir, attrs | ATTR_SKIP_CPU_SYNC) };
-                return -(bindings::EREMOTEIO as c_int);
+                undo();
+                return Err(Error::from_errno(-(bindings::EREMOTEIO as c_int)));
             }
         }
-        // SAFETY: `entry` is a valid entry with a page, writable.
-        unsafe {
-            let len = sg::length(entry);
-            let dma = map_phys(dev, sg::phys(entry), len as usize, dir, attrs);
-            if dma == DMA_MAPPING_ERROR {
-                (*entry).dma_address = dma;
-                unmap_sg(dev, sgl, mapped, dir, attrs | ATTR_SKIP_CPU_SYNC);
-                return -(bindings::EIO as c_int);
-            }
-            sg::set_dma(entry, dma, len);
+        let dma = map_phys(dev, buf, dir);
+        if dma == DMA_MAPPING_ERROR {
+            // SAFETY: The entry is being mapped: nothing relies on its DMA
+            // fields yet.
+            unsafe { entry.set_dma(dma, entry.dma_len()) };
+            undo();
+            return Err(EIO);
         }
+        // SAFETY: As above: the entry is being mapped.
+        unsafe { entry.set_dma(dma, entry.length()) };
     }
-    nents
+    Ok(sg.list().nents())
 }
 
-/// Unmaps the first `nents` entries of a scatterlist mapped by [`map_sg`]
-/// (`dma_direct_unmap_sg()`).
-///
-/// # Safety
-///
-/// `sgl` must be a valid scatterlist of at least `nents` entries, mapped
-/// for the device, that the caller may write.
-pub(crate) unsafe fn unmap_sg(
-    dev: Dev<'_>,
-    sgl: *mut scatterlist,
-    nents: c_int,
-    dir: dma_data_direction,
-    attrs: c_ulong,
-) {
-    // SAFETY: The caller passes a valid scatterlist of `nents` entries.
-    for entry in unsafe { sg::entries(sgl, nents) } {
-        // SAFETY: `entry` is a valid, writable entry.
-        unsafe {
-            if sg::is_bus_address(entry) {
-                bindings::sg_dma_unmark_bus_address(entry);
-            } else {
-                unmap_phys(
-                    dev,
-                    sg::dma_address(entry),
-                    sg::dma_len(entry) as usize,
-                    dir,
-                    attrs,
-                );
-            }
+/// Unmaps a scatterlist mapped by [`map_sg`] (`dma_direct_unmap_sg()`).
+pub(crate) fn unmap_sg(dev: Dev<'_>, sg: SgMapping<'_>) {
+    for (entry, map) in sg.into_mappings() {
+        match map {
+            Some(map) => unmap_phys(dev, map),
+            // SAFETY: The entry is being unmapped, by the holder of its
+            // list's mapping.
+            None => unsafe { entry.set_bus_address(false) },
         }
     }
 }
 
 /// Syncs every entry for the device (`dma_direct_sync_sg_for_device()`).
-///
-/// # Safety
-///
-/// `sgl` must be a valid scatterlist of at least `nents` mapped entries.
-pub(crate) unsafe fn sync_sg_for_device(
-    dev: Dev<'_>,
-    sgl: *mut scatterlist,
-    nents: c_int,
-    dir: dma_data_direction,
-) {
-    // SAFETY: The caller passes a valid scatterlist of `nents` entries.
-    for entry in unsafe { sg::entries(sgl, nents) } {
-        // SAFETY: `entry` is a valid entry.
-        unsafe { sync_for_device(dev, sg::dma_address(entry), sg::length(entry) as usize, dir) };
+pub(crate) fn sync_sg_for_device(dev: Dev<'_>, sg: SgRange<'_>) {
+    for range in sg.ranges() {
+        sync_for_device(dev, range);
     }
 }
 
 /// Syncs every entry for the CPU (`dma_direct_sync_sg_for_cpu()`).
-///
-/// # Safety
-///
-/// `sgl` must be a valid scatterlist of at least `nents` mapped entries.
-pub(crate) unsafe fn sync_sg_for_cpu(
-    dev: Dev<'_>,
-    sgl: *mut scatterlist,
-    nents: c_int,
-    dir: dma_data_direction,
-) {
-    // SAFETY: The caller passes a valid scatterlist of `nents` entries.
-    for entry in unsafe { sg::entries(sgl, nents) } {
-        // SAFETY: `entry` is a valid entry.
-        unsafe { sync_for_cpu(dev, sg::dma_address(entry), sg::length(entry) as usize, dir) };
+pub(crate) fn sync_sg_for_cpu(dev: Dev<'_>, sg: SgRange<'_>) {
+    for range in sg.ranges() {
+        sync_for_cpu(dev, range);
     }
 }
 
@@ -435,40 +403,93 @@ fn page_align(size: usize) -> usize {
     range_map::page_align(size as u64, PAGE_SHIFT) as usize
 }
 
+/// Pages that dma-direct allocated for a device.
+///
+/// # Invariants
+///
+/// `page` is the first of `size` bytes (rounded up to whole pages) of
+/// memory that [`alloc_pages_raw`] got for the device: from its restricted swiotlb
+/// pool, from CMA, or from the page allocator (order `order(size)`). The
+/// holder owns them: nothing else frees them.
+struct RawPages {
+    page: NonNull<page>,
+    size: usize,
+}
+
+impl RawPages {
+    /// Takes pages that meet the type invariant.
+    ///
+    /// # Safety
+    ///
+    /// The pages must meet the type invariant.
+    unsafe fn new(page: NonNull<page>, size: usize) -> Self {
+        // INVARIANT: The caller's guarantee.
+        RawPages { page, size }
+    }
+
+    fn page(&self) -> *mut page {
+        self.page.as_ptr()
+    }
+
+    fn phys(&self) -> Phys {
+        page_to_phys(self.page())
+    }
+
+    /// The pages' kernel mapping (64-bit kernels have no highmem).
+    fn vaddr(&self) -> *mut c_void {
+        page_address(self.page())
+    }
+
+    /// Zeroes the pages.
+    fn zero(&self) {
+        // SAFETY: The linear mapping of `size` bytes the holder owns.
+        unsafe { ptr::write_bytes(self.vaddr().cast::<u8>(), 0, self.size) };
+    }
+
+    /// Gives the pages up, to a caller that frees them through the DMA API.
+    fn into_raw(self) -> *mut page {
+        self.page()
+    }
+}
+
 /// Frees pages dma-direct allocated: to the restricted swiotlb pool they
 /// came from, or to CMA or the page allocator.
-fn free_pages_raw(dev: Dev<'_>, page: *mut page, size: usize) {
+fn free_pages_raw(dev: Dev<'_>, pages: RawPages) {
     if cfg!(CONFIG_DMA_RESTRICTED_POOL)
-        // SAFETY: The device is live; the pages came from `alloc_pages_raw`.
-        && unsafe { bindings::dma_rs_swiotlb_free(dev.raw(), page, size) }
+        // SAFETY: The device is live; the pool frees the pages if they are
+        // its own, which are then the holder's (`RawPages`).
+        && unsafe { bindings::dma_rs_swiotlb_free(dev.raw(), pages.page(), pages.size) }
     {
         return;
     }
-    free_contiguous(dev, page, size);
+    free_contiguous(dev, pages);
 }
 
 /// Gives pages back to CMA or to the page allocator
 /// (`dma_free_contiguous()`).
-fn free_contiguous(dev: Dev<'_>, page: *mut page, size: usize) {
+fn free_contiguous(dev: Dev<'_>, pages: RawPages) {
     if cfg!(CONFIG_DMA_CMA) {
-        // SAFETY: The pages came from `alloc_contiguous` or the page
-        // allocator, as CMA's free expects.
-        unsafe { bindings::dma_rs_free_contiguous(dev.raw(), page, size) };
+        // SAFETY: Pages of CMA or of the page allocator (`RawPages`), as
+        // CMA's free expects, given up by their holder.
+        unsafe { bindings::dma_rs_free_contiguous(dev.raw(), pages.page(), pages.size) };
     } else {
         // SAFETY: Without CMA the pages came from the page allocator with
-        // this order.
-        unsafe { bindings::__free_pages(page, order(size)) };
+        // this order (`RawPages`), and their holder gives them up.
+        unsafe { bindings::__free_pages(pages.page(), order(pages.size)) };
     }
 }
 
-/// Pages from the device's CMA area (`dma_alloc_contiguous()`); NULL
+/// Pages from the device's CMA area (`dma_alloc_contiguous()`); `None`
 /// without CMA.
-fn alloc_contiguous(dev: Dev<'_>, size: usize, gfp: gfp_t) -> *mut page {
+fn alloc_contiguous(dev: Dev<'_>, size: usize, gfp: gfp_t) -> Option<RawPages> {
     if !cfg!(CONFIG_DMA_CMA) {
-        return ptr::null_mut();
+        return None;
     }
-    // SAFETY: The device is live.
-    unsafe { bindings::dma_rs_alloc_contiguous(dev.raw(), size, gfp) }
+    // SAFETY: The device is live. Pages that CMA gives are ours.
+    unsafe {
+        let page = bindings::dma_rs_alloc_contiguous(dev.raw(), size, gfp);
+        Some(RawPages::new(NonNull::new(page)?, size))
+    }
 }
 
 /// The device's NUMA node (`dev_to_node()`).
@@ -485,76 +506,69 @@ fn dev_node(dev: Dev<'_>) -> c_int {
 
 /// Allocates `size` bytes (whole pages) of physically contiguous memory
 /// the device reaches with its coherent mask, retrying in lower zones.
-fn alloc_pages_raw(dev: Dev<'_>, size: usize, gfp: gfp_t) -> *mut page {
+fn alloc_pages_raw(dev: Dev<'_>, size: usize, gfp: gfp_t) -> Option<RawPages> {
     if dev.swiotlb_for_alloc() {
-        // SAFETY: The device is live.
-        let page = unsafe { bindings::dma_rs_swiotlb_alloc(dev.raw(), size) };
-        if !page.is_null() && !dev.coherent_ok(page_to_phys(page), size) {
-            // SAFETY: The page came from the device's restricted pool.
-            unsafe { bindings::dma_rs_swiotlb_free(dev.raw(), page, size) };
-            return ptr::null_mut();
+        // SAFETY: The device is live. Pages of its restricted pool are ours.
+        let pages = unsafe {
+            let page = bindings::dma_rs_swiotlb_alloc(dev.raw(), size);
+            RawPages::new(NonNull::new(page)?, size)
+        };
+        if !dev.coherent_ok(pages.phys(), size) {
+            free_pages_raw(dev, pages);
+            return None;
         }
-        return page;
+        return Some(pages);
     }
 
     let (mut zone, phys_limit) = optimal_zone(dev);
     let gfp = gfp & !(GFP_DMA | GFP_DMA32);
-    let page = alloc_contiguous(dev, size, gfp | zone_gfp(zone));
-    if !page.is_null() {
-        if dev.coherent_ok(page_to_phys(page), size) {
-            return page;
+    if let Some(pages) = alloc_contiguous(dev, size, gfp | zone_gfp(zone)) {
+        if dev.coherent_ok(pages.phys(), size) {
+            return Some(pages);
         }
-        free_contiguous(dev, page, size);
+        free_contiguous(dev, pages);
     }
 
     let node = dev_node(dev);
     loop {
-        // SAFETY: Valid node and flags.
-        let page = unsafe { bindings::alloc_pages_node(node, gfp | zone_gfp(zone), order(size)) };
-        if page.is_null() {
-            return page;
+        // SAFETY: Valid node and flags. Pages the allocator gives are ours.
+        let pages = unsafe {
+            let page = bindings::alloc_pages_node(node, gfp | zone_gfp(zone), order(size));
+            RawPages::new(NonNull::new(page)?, size)
+        };
+        if dev.coherent_ok(pages.phys(), size) {
+            return Some(pages);
         }
-        if dev.coherent_ok(page_to_phys(page), size) {
-            return page;
-        }
-        // SAFETY: The page came from `alloc_pages_node()` with this order.
-        unsafe { bindings::__free_pages(page, order(size)) };
-        match range_map::fallback_zone(
+        free_contiguous(dev, pages);
+        zone = range_map::fallback_zone(
             zone,
             phys_limit,
             cfg!(CONFIG_ZONE_DMA32),
             cfg!(CONFIG_ZONE_DMA),
-        ) {
-            Some(lower) => zone = lower,
-            None => return ptr::null_mut(),
-        }
+        )?;
     }
 }
 
-/// Shares the pages at `vaddr` decrypted with a device that needs it;
-/// `false` when that failed (the pages must then be leaked).
-fn set_decrypted(dev: Dev<'_>, vaddr: *mut c_void, size: usize) -> bool {
+/// Shares the pages decrypted with a device that needs it; `false` when
+/// that failed (the pages must then be leaked).
+fn set_decrypted(dev: Dev<'_>, pages: &RawPages) -> bool {
     if !dev.force_unencrypted() {
         return true;
     }
-    // SAFETY: `vaddr` is the kernel mapping of `size` bytes we own.
-    unsafe {
-        bindings::set_memory_decrypted(vaddr as c_ulong, (page_align(size) >> PAGE_SHIFT) as c_int)
-            == 0
-    }
+    let npages = (page_align(pages.size) >> PAGE_SHIFT) as c_int;
+    // SAFETY: The kernel mapping of pages the holder owns.
+    unsafe { bindings::set_memory_decrypted(pages.vaddr() as c_ulong, npages) == 0 }
 }
 
 /// Encrypts pages again before they are freed; `false` when that failed,
 /// and the pages must be leaked rather than reused.
-fn set_encrypted(dev: Dev<'_>, vaddr: *mut c_void, size: usize) -> bool {
+fn set_encrypted(dev: Dev<'_>, pages: &RawPages) -> bool {
     if !dev.force_unencrypted() {
         return true;
     }
-    // SAFETY: `vaddr` is the kernel mapping of `size` bytes we own.
-    let ret = unsafe {
-        bindings::set_memory_encrypted(vaddr as c_ulong, (page_align(size) >> PAGE_SHIFT) as c_int)
-    };
-    if ret != 0 {
+    let npages = (page_align(pages.size) >> PAGE_SHIFT) as c_int;
+    // SAFETY: The kernel mapping of pages the holder owns.
+    if unsafe { bindings::set_memory_encrypted(pages.vaddr() as c_ulong, npages) } != 0 {
         pr_warn!("leaking DMA memory that can't be re-encrypted\n");
         return false;
     }
@@ -607,13 +621,19 @@ fn alloc_from_pool(
 
 /// Gives memory back to the atomic pool it came from; `false` if it did
 /// not come from one.
+///
+/// # Safety
+///
+/// `vaddr` must be the start of an allocation of `size` bytes that the
+/// caller owns and gives up if it is the pool's.
 #[allow(
     unused_variables,
     reason = "without CONFIG_DMA_COHERENT_POOL the arguments are unused"
 )]
-fn free_to_pool(dev: Dev<'_>, vaddr: *mut c_void, size: usize) -> bool {
+unsafe fn free_to_pool(dev: Dev<'_>, vaddr: *mut c_void, size: usize) -> bool {
     #[cfg(CONFIG_DMA_COHERENT_POOL)]
-    // SAFETY: The pool checks whether `vaddr` is one of its own.
+    // SAFETY: The pool frees `vaddr` only if it is one of its own, which
+    // the caller gives up.
     return unsafe { bindings::dma_free_from_pool(dev.raw(), vaddr, size) };
     #[cfg(not(CONFIG_DMA_COHERENT_POOL))]
     false
@@ -635,12 +655,11 @@ pub(crate) fn alloc(
 
     if attrs & ATTR_NO_KERNEL_MAPPING != 0 && !dev.force_unencrypted() && !dev.swiotlb_for_alloc() {
         // The page itself is the cookie the caller gets back.
-        let page = alloc_pages_raw(dev, size, gfp & !GFP_ZERO);
-        if page.is_null() {
+        let Some(pages) = alloc_pages_raw(dev, size, gfp & !GFP_ZERO) else {
             return ptr::null_mut();
-        }
-        *dma = dev.phys_to_dma_direct(page_to_phys(page));
-        return page.cast();
+        };
+        *dma = dev.phys_to_dma_direct(pages.phys());
+        return pages.into_raw().cast();
     }
 
     if must_use_pool(dev, gfp) {
@@ -649,18 +668,15 @@ pub(crate) fn alloc(
         return if page.is_null() { ptr::null_mut() } else { ret };
     }
 
-    let page = alloc_pages_raw(dev, size, gfp & !GFP_ZERO);
-    if page.is_null() {
+    let Some(pages) = alloc_pages_raw(dev, size, gfp & !GFP_ZERO) else {
+        return ptr::null_mut();
+    };
+    if !set_decrypted(dev, &pages) {
         return ptr::null_mut();
     }
-    let vaddr = page_address(page);
-    if !set_decrypted(dev, vaddr, size) {
-        return ptr::null_mut();
-    }
-    // SAFETY: `vaddr` maps the `size` bytes just allocated.
-    unsafe { ptr::write_bytes(vaddr.cast::<u8>(), 0, size) };
-    *dma = dev.phys_to_dma_direct(page_to_phys(page));
-    vaddr
+    pages.zero();
+    *dma = dev.phys_to_dma_direct(pages.phys());
+    pages.vaddr()
 }
 
 /// The page behind a DMA address of dma-direct.
@@ -669,23 +685,37 @@ fn dma_to_page(dev: Dev<'_>, dma: Dma) -> *mut page {
 }
 
 /// Frees a coherent allocation (`dma_direct_free()`).
-pub(crate) fn free(dev: Dev<'_>, size: usize, cpu_addr: *mut c_void, dma: Dma, attrs: c_ulong) {
-    if attrs & ATTR_NO_KERNEL_MAPPING != 0 && !dev.force_unencrypted() && !dev.swiotlb_for_alloc() {
-        // `cpu_addr` is the page cookie `alloc` returned.
-        free_contiguous(dev, cpu_addr.cast(), size);
+pub(crate) fn free(dev: Dev<'_>, mem: Coherent) {
+    let (size, virt) = (mem.size(), mem.virt());
+    if mem.attrs() & ATTR_NO_KERNEL_MAPPING != 0
+        && !dev.force_unencrypted()
+        && !dev.swiotlb_for_alloc()
+    {
+        // SAFETY: The address of such an allocation is the cookie `alloc()`
+        // made of the pages `alloc_pages_raw()` gave, which the holder of
+        // the allocation gives up (`Coherent`).
+        let pages = unsafe { RawPages::new(NonNull::new_unchecked(virt.cast()), size) };
+        free_contiguous(dev, pages);
         return;
     }
-    if free_to_pool(dev, cpu_addr, page_align(size)) {
+    // SAFETY: The allocation's start, which its holder gives up
+    // (`Coherent`).
+    if unsafe { free_to_pool(dev, virt, page_align(size)) } {
         return;
     }
+    // SAFETY: Not from the atomic pool, the allocation is pages that
+    // `alloc_pages_raw()` gave, at its DMA address, which the holder gives
+    // up (`Coherent`).
+    let pages = unsafe { RawPages::new(NonNull::new_unchecked(dma_to_page(dev, mem.dma())), size) };
     // SAFETY: Any address may be tested.
-    if unsafe { bindings::is_vmalloc_addr(cpu_addr) } {
-        // SAFETY: A vmalloc-space allocation of ours is a remapping.
-        unsafe { bindings::vunmap(cpu_addr) };
-    } else if !set_encrypted(dev, cpu_addr, size) {
+    if unsafe { bindings::is_vmalloc_addr(virt) } {
+        // SAFETY: A vmalloc-space allocation of ours is a remapping, which
+        // its holder gives up.
+        unsafe { bindings::vunmap(virt) };
+    } else if !set_encrypted(dev, &pages) {
         return;
     }
-    free_pages_raw(dev, dma_to_page(dev, dma), size);
+    free_pages_raw(dev, pages);
 }
 
 /// Allocates pages for streaming use (`dma_direct_alloc_pages()`).
@@ -694,49 +724,42 @@ pub(crate) fn alloc_pages(dev: Dev<'_>, size: usize, dma: &mut Dma, gfp: gfp_t) 
         let mut vaddr = ptr::null_mut();
         return alloc_from_pool(dev, size, dma, &mut vaddr, gfp);
     }
-    let page = alloc_pages_raw(dev, size, gfp);
-    if page.is_null() {
-        return page;
-    }
-    let vaddr = page_address(page);
-    if !set_decrypted(dev, vaddr, size) {
+    let Some(pages) = alloc_pages_raw(dev, size, gfp) else {
+        return ptr::null_mut();
+    };
+    if !set_decrypted(dev, &pages) {
         return ptr::null_mut();
     }
-    // SAFETY: `vaddr` maps the `size` bytes just allocated.
-    unsafe { ptr::write_bytes(vaddr.cast::<u8>(), 0, size) };
-    *dma = dev.phys_to_dma_direct(page_to_phys(page));
-    page
+    pages.zero();
+    *dma = dev.phys_to_dma_direct(pages.phys());
+    pages.into_raw()
 }
 
 /// Frees pages from [`alloc_pages`] (`dma_direct_free_pages()`).
-pub(crate) fn free_pages(dev: Dev<'_>, size: usize, page: *mut page) {
-    let vaddr = page_address(page);
-    if free_to_pool(dev, vaddr, size) || !set_encrypted(dev, vaddr, size) {
+pub(crate) fn free_pages(dev: Dev<'_>, mem: Pages) {
+    let size = mem.aligned_size();
+    // SAFETY: The allocation's start, which its holder gives up (`Pages`).
+    if unsafe { free_to_pool(dev, page_address(mem.page()), size) } {
         return;
     }
-    free_pages_raw(dev, page, size);
+    // SAFETY: Not from the atomic pool, the allocation is pages that
+    // `alloc_pages_raw()` gave, which the holder gives up (`Pages`).
+    let pages = unsafe { RawPages::new(NonNull::new_unchecked(mem.page()), size) };
+    if set_encrypted(dev, &pages) {
+        free_pages_raw(dev, pages);
+    }
 }
 
 /// Describes a coherent allocation as a one-entry table
 /// (`dma_direct_get_sgtable()`).
-///
-/// # Safety
-///
-/// `sgt` must be a writable, unused table.
-pub(crate) unsafe fn get_sgtable(
-    dev: Dev<'_>,
-    sgt: *mut bindings::sg_table,
-    dma: Dma,
-    size: usize,
-) -> c_int {
-    let page = dma_to_page(dev, dma);
-    // SAFETY: The caller passes a writable table.
-    let ret = unsafe { bindings::sg_alloc_table(sgt, 1, bindings::GFP_KERNEL) };
-    if ret == 0 {
-        // SAFETY: The table has one entry now.
-        unsafe { bindings::sg_set_page((*sgt).sgl, page, page_align(size) as u32, 0) };
-    }
-    ret
+pub(crate) fn get_sgtable(dev: Dev<'_>, sgt: &mut bindings::sg_table, mem: Allocation) -> Result {
+    let page = dma_to_page(dev, mem.dma());
+    // SAFETY: A writable table, which gets one entry.
+    to_result(unsafe { bindings::sg_alloc_table(sgt, 1, bindings::GFP_KERNEL) })?;
+    // SAFETY: The table has one entry now; the pages are a live allocation
+    // of the device (`Allocation`).
+    unsafe { bindings::sg_set_page(sgt.sgl, page, page_align(mem.size()) as u32, 0) };
+    Ok(())
 }
 
 /// Whether dma-direct can map its allocations to user space.
@@ -744,75 +767,32 @@ pub(crate) fn can_mmap(dev: Dev<'_>) -> bool {
     dev.is_coherent() || cfg!(CONFIG_DMA_NONCOHERENT_MMAP)
 }
 
-/// Whether a user mapping of `vma` fits a buffer of `size` bytes.
-///
-/// # Safety
-///
-/// `vma` must be a valid VMA.
-pub(crate) unsafe fn vma_fits(vma: *mut bindings::vm_area_struct, size: usize) -> bool {
-    // SAFETY: The caller passes a valid VMA.
-    let (start, end, pgoff) = unsafe {
-        let range = (*vma).__bindgen_anon_1.__bindgen_anon_1;
-        (range.vm_start, range.vm_end, (*vma).vm_pgoff)
-    };
-    let pages = ((end - start) >> PAGE_SHIFT) as u64;
-    range_map::mmap_fits(pgoff as u64, pages, (page_align(size) >> PAGE_SHIFT) as u64)
-}
-
-/// Maps `pfn` and the pages after it, from the VMA's page offset on, into
-/// the whole VMA.
-///
-/// # Safety
-///
-/// `vma` must be a valid VMA being set up by its mmap handler, and the
-/// caller must have checked that it fits the buffer.
-pub(crate) unsafe fn remap(vma: *mut bindings::vm_area_struct, pfn: c_ulong) -> c_int {
-    // SAFETY: The caller passes a valid VMA.
-    unsafe {
-        let range = (*vma).__bindgen_anon_1.__bindgen_anon_1;
-        bindings::remap_pfn_range(
-            vma,
-            range.vm_start,
-            pfn + (*vma).vm_pgoff,
-            range.vm_end - range.vm_start,
-            (*vma).vm_page_prot,
-        )
-    }
-}
-
 /// Maps a coherent allocation to user space (`dma_direct_mmap()`).
-///
-/// # Safety
-///
-/// `vma` must be a valid VMA being set up by its mmap handler.
-pub(crate) unsafe fn mmap(
-    dev: Dev<'_>,
-    vma: *mut bindings::vm_area_struct,
-    cpu_addr: *mut c_void,
-    dma: Dma,
-    size: usize,
-) -> c_int {
+pub(crate) fn mmap(dev: Dev<'_>, vma: &mut Vma<'_>, mem: Allocation) -> Result {
     if dev.force_unencrypted() {
-        // SAFETY: The caller passes a valid VMA.
-        unsafe { (*vma).vm_page_prot = bindings::dma_rs_pgprot_decrypted((*vma).vm_page_prot) };
+        vma.set_decrypted();
     }
-    let mut ret = -(bindings::ENXIO as c_int);
-    // SAFETY: The device is live, the VMA valid.
-    if unsafe { bindings::dma_rs_mmap_from_dev_coherent(dev.raw(), vma, cpu_addr, size, &mut ret) }
-        != 0
+    let mut ret = 0;
+    // SAFETY: The device is live, the VMA being set up (`Vma`), and the
+    // allocation live (`Allocation`): the helper maps it if it lies in the
+    // device's declared coherent region.
+    if unsafe {
+        bindings::dma_rs_mmap_from_dev_coherent(
+            dev.raw(),
+            vma.raw(),
+            mem.virt(),
+            mem.size(),
+            &mut ret,
+        )
+    } != 0
     {
-        return ret;
+        return to_result(ret);
     }
-    // SAFETY: The caller passes a valid VMA.
-    if !unsafe { vma_fits(vma, size) } {
-        return -(bindings::ENXIO as c_int);
+    if !vma.fits(mem.size()) {
+        return Err(ENXIO);
     }
-    let pfn = (dev.dma_to_phys(dma) >> PAGE_SHIFT) as c_ulong;
-    // SAFETY: The VMA is valid and fits the allocation.
-    unsafe { remap(vma, pfn) }
+    let pfn = (dev.dma_to_phys(mem.dma()) >> PAGE_SHIFT) as c_ulong;
+    // SAFETY: The pages of a live allocation of the device (`Allocation`),
+    // which the VMA fits.
+    unsafe { vma.remap(pfn) }
 }
-
-/// The exported functions of `direct.c` that IOMMU drivers and
-/// architecture code call. C links to them by name, so `pub` is what makes
-/// them reachable.
-pub mod exports;

@@ -36,6 +36,7 @@ use kernel::ffi::{
     c_ulong, //
 };
 
+mod args;
 mod backend;
 mod dev;
 pub mod direct;
@@ -67,7 +68,6 @@ const ATTR_ALLOC_SINGLE_PAGES: c_ulong = bindings::DMA_ATTR_ALLOC_SINGLE_PAGES a
 const GFP_ZONES: gfp_t = bindings::__GFP_DMA | bindings::__GFP_DMA32 | bindings::__GFP_HIGHMEM;
 const GFP_COMP: gfp_t = bindings::__GFP_COMP;
 const BIDIRECTIONAL: dma_data_direction = bindings::dma_data_direction_DMA_BIDIRECTIONAL;
-const EINVAL: c_int = bindings::EINVAL as c_int;
 const EIO: c_int = bindings::EIO as c_int;
 const ENXIO: c_int = bindings::ENXIO as c_int;
 const EOPNOTSUPP: c_int = bindings::EOPNOTSUPP as c_int;

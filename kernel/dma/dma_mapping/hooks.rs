@@ -6,49 +6,42 @@
 //!
 //! Each hook compiles to nothing when its option is off. A disabled
 //! tracepoint costs its static branch, as in C. The hooks take the call's
-//! [`Dev`]. The trace events that pass only values (they record them) are
-//! safe; the dma-debug hooks are not: the C tracker indexes tables with the
-//! direction, and both trackers keep the device in their records.
+//! [`Dev`] and its arguments as [`super::args`] types them, so they are
+//! safe to call: the C tracker indexes tables with a [`Dir`], and both
+//! trackers keep the device in records of a [`Buf`], a [`Mapping`] or an
+//! allocation, which the device outlives.
 
+use super::args::{
+    Buf,
+    Coherent,
+    Dir,
+    Mapping,
+    Pages,
+    Range,
+    SgBuf,
+    SgMapped,
+    SgMapping,
+    SgRange,
+    Table, //
+};
 use super::dev::Dev;
-use kernel::bindings::{
-    dma_data_direction,
-    page,
-    scatterlist,
-    sg_table, //
-};
-use kernel::dma::rust_core::{
-    Dma,
-    Phys, //
-};
+use super::Dma;
+use kernel::bindings::dma_data_direction;
 use kernel::ffi::{
     c_int,
     c_ulong,
     c_void, //
 };
 
-/// Defines one hook wrapper: safe when it passes only the device and
-/// values (`safe`), `unsafe` when it passes pointers to memory the C side
-/// reads (a scatterlist, a table, a page).
+/// Defines one hook wrapper, safe to call: its arguments are values, or
+/// typed by [`super::args`] (a [`Buf`], a [`Mapping`], an [`SgMapped`],
+/// ...), which vouches for them. The C arguments of the hooks below expand
+/// inside an `unsafe` block, so they must be plain accessor calls.
 macro_rules! hook_fn {
-    (safe, $(#[$attr:meta])* fn $name:ident($dev:ident, $($arg:ident: $ty:ty),*) $body:block) => {
+    ($(#[$attr:meta])* fn $name:ident($dev:ident, $($arg:ident: $ty:ty),*) $body:block) => {
         $(#[$attr])*
         #[inline(always)]
         pub(crate) fn $name($dev: Dev<'_>, $($arg: $ty),*) $body
-    };
-    (unsafe, $(#[$attr:meta])* fn $name:ident($dev:ident, $($arg:ident: $ty:ty),*) $body:block) => {
-        $(#[$attr])*
-        ///
-        /// # Safety
-        ///
-        /// The arguments must be those of the DMA API call that reports
-        /// them, checked as its entry point checks them (a valid
-        /// direction), and valid as that call's contract requires: the
-        /// memory a pointer describes, and, for dma-debug, which keeps the
-        /// device in its records and reads them later, a real mapping of a
-        /// device that outlives it.
-        #[inline(always)]
-        pub(crate) unsafe fn $name($dev: Dev<'_>, $($arg: $ty),*) $body
     };
 }
 
@@ -58,21 +51,21 @@ macro_rules! hook_fn {
 macro_rules! dma_traces {
     ($(
         $(#[$attr:meta])*
-        $kind:ident fn $name:ident($dev:ident: Dev, $($arg:ident: $ty:ty),* $(,)?);
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => ($($cargs:expr),* $(,)?);
     )*) => {$(
-        hook_fn! { $kind, $(#[$attr])* fn $name($dev, $($arg: $ty),*) {
+        hook_fn! { $(#[$attr])* fn $name(dev, $($arg: $ty),*) {
             #[cfg(CONFIG_TRACEPOINTS)]
             kernel::macros::paste! {
                 if enabled!(kernel::bindings::[<__tracepoint_ $name>]) {
-                    // SAFETY: The device is live (`Dev`); the values are
-                    // only recorded, and the caller of an `unsafe` wrapper
-                    // vouches for its pointers.
-                    unsafe { kernel::bindings::[<rust_do_trace_ $name>]($dev.raw(), $($arg),*) };
+                    // SAFETY: The device is live (`Dev`); the event records
+                    // values, and reads a scatterlist or table that the
+                    // caller holds for the call (`sg::List`, `Table`).
+                    unsafe { kernel::bindings::[<rust_do_trace_ $name>](dev.raw(), $($cargs),*) };
                 }
             }
             #[cfg(not(CONFIG_TRACEPOINTS))]
             {
-                let _ = $dev;
+                let _ = dev;
                 $(let _ = $arg;)*
             }
         }}
@@ -109,57 +102,58 @@ pub(crate) mod trace {
 
     dma_traces! {
         /// A single mapping was made.
-        safe fn dma_map_phys(dev: Dev, phys: Phys, dma: Dma, size: usize,
-            dir: dma_data_direction, attrs: c_ulong);
+        fn dma_map_phys(buf: Buf, dma: Dma, dir: Dir)
+            => (buf.phys(), dma, buf.size(), dir.raw(), buf.attrs());
         /// A single mapping was removed.
-        safe fn dma_unmap_phys(dev: Dev, dma: Dma, size: usize, dir: dma_data_direction,
-            attrs: c_ulong);
+        fn dma_unmap_phys(map: &Mapping)
+            => (map.dma(), map.size(), map.dir().raw(), map.attrs());
         /// A scatterlist was mapped.
-        unsafe fn dma_map_sg(dev: Dev, sg: *mut scatterlist, nents: c_int, ents: c_int,
-            dir: dma_data_direction, attrs: c_ulong);
+        fn dma_map_sg(sg: SgMapped<'_>, dir: Dir, attrs: c_ulong)
+            => (sg.list().raw(), sg.list().nents(), sg.ents(), dir.raw(), attrs);
         /// A scatterlist failed to map.
-        unsafe fn dma_map_sg_err(dev: Dev, sg: *mut scatterlist, nents: c_int, err: c_int,
-            dir: dma_data_direction, attrs: c_ulong);
+        fn dma_map_sg_err(sg: SgBuf<'_>, err: c_int, dir: Dir, attrs: c_ulong)
+            => (sg.list().raw(), sg.list().nents(), err, dir.raw(), attrs);
         /// A scatterlist was unmapped.
-        unsafe fn dma_unmap_sg(dev: Dev, sg: *mut scatterlist, nents: c_int,
-            dir: dma_data_direction, attrs: c_ulong);
+        fn dma_unmap_sg(sg: &SgMapping<'_>)
+            => (sg.list().raw(), sg.list().nents(), sg.dir().raw(), sg.attrs());
         /// A single mapping was synced for the CPU.
-        safe fn dma_sync_single_for_cpu(dev: Dev, dma: Dma, size: usize,
-            dir: dma_data_direction);
+        fn dma_sync_single_for_cpu(range: Range)
+            => (range.dma(), range.size(), range.dir().raw());
         /// A single mapping was synced for the device.
-        safe fn dma_sync_single_for_device(dev: Dev, dma: Dma, size: usize,
-            dir: dma_data_direction);
+        fn dma_sync_single_for_device(range: Range)
+            => (range.dma(), range.size(), range.dir().raw());
         /// A scatterlist was synced for the CPU.
-        unsafe fn dma_sync_sg_for_cpu(dev: Dev, sg: *mut scatterlist, nents: c_int,
-            dir: dma_data_direction);
+        fn dma_sync_sg_for_cpu(sg: SgRange<'_>)
+            => (sg.list().raw(), sg.list().nents(), sg.dir().raw());
         /// A scatterlist was synced for the device.
-        unsafe fn dma_sync_sg_for_device(dev: Dev, sg: *mut scatterlist, nents: c_int,
-            dir: dma_data_direction);
+        fn dma_sync_sg_for_device(sg: SgRange<'_>)
+            => (sg.list().raw(), sg.list().nents(), sg.dir().raw());
         /// A coherent allocation was made (or failed: NULL); the event
         /// records the address only.
-        safe fn dma_alloc(dev: Dev, virt: *mut c_void, dma: Dma, size: usize,
-            dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong);
+        fn dma_alloc(virt: *mut c_void, dma: Dma, size: usize, dir: dma_data_direction,
+            gfp: gfp_t, attrs: c_ulong) => (virt, dma, size, dir, gfp, attrs);
         /// Pages were allocated for DMA (or failed: NULL); the event
         /// records the address only.
-        safe fn dma_alloc_pages(dev: Dev, virt: *mut c_void, dma: Dma, size: usize,
-            dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong);
+        fn dma_alloc_pages(virt: *mut c_void, dma: Dma, size: usize, dir: dma_data_direction,
+            gfp: gfp_t, attrs: c_ulong) => (virt, dma, size, dir, gfp, attrs);
         /// A non-contiguous allocation failed.
-        safe fn dma_alloc_sgt_err(dev: Dev, virt: *mut c_void, dma: Dma, size: usize,
-            dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong);
+        fn dma_alloc_sgt_err(virt: *mut c_void, dma: Dma, size: usize,
+            dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong)
+            => (virt, dma, size, dir, gfp, attrs);
         /// A non-contiguous allocation was made.
-        unsafe fn dma_alloc_sgt(dev: Dev, sgt: *mut sg_table, size: usize,
-            dir: dma_data_direction, gfp: gfp_t, attrs: c_ulong);
+        fn dma_alloc_sgt(sgt: Table<'_>, size: usize, dir: dma_data_direction, gfp: gfp_t,
+            attrs: c_ulong) => (sgt.raw(), size, dir, gfp, attrs);
         /// A coherent allocation is freed; the event records the address
         /// only.
-        safe fn dma_free(dev: Dev, virt: *mut c_void, dma: Dma, size: usize,
-            dir: dma_data_direction, attrs: c_ulong);
+        fn dma_free(virt: *mut c_void, dma: Dma, size: usize, dir: dma_data_direction,
+            attrs: c_ulong) => (virt, dma, size, dir, attrs);
         /// Pages allocated for DMA are freed; the event records the address
         /// only.
-        safe fn dma_free_pages(dev: Dev, virt: *mut c_void, dma: Dma, size: usize,
-            dir: dma_data_direction, attrs: c_ulong);
+        fn dma_free_pages(virt: *mut c_void, dma: Dma, size: usize, dir: dma_data_direction,
+            attrs: c_ulong) => (virt, dma, size, dir, attrs);
         /// A non-contiguous allocation is freed.
-        unsafe fn dma_free_sgt(dev: Dev, sgt: *mut sg_table, size: usize,
-            dir: dma_data_direction);
+        fn dma_free_sgt(sgt: Table<'_>, size: usize, dir: dma_data_direction)
+            => (sgt.raw(), size, dir);
     }
 }
 
@@ -168,19 +162,21 @@ pub(crate) mod trace {
 macro_rules! debug_hooks {
     ($(
         $(#[$attr:meta])*
-        $kind:ident fn $name:ident($dev:ident: Dev, $($arg:ident: $ty:ty),* $(,)?);
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => ($($cargs:expr),* $(,)?);
     )*) => {$(
-        hook_fn! { $kind, $(#[$attr])* fn $name($dev, $($arg: $ty),*) {
+        hook_fn! { $(#[$attr])* fn $name(dev, $($arg: $ty),*) {
             #[cfg(CONFIG_DMA_API_DEBUG)]
-            // SAFETY: The device is live (`Dev`); the tracker records and
-            // looks up the values, and the caller of an `unsafe` wrapper
-            // vouches for its pointers.
+            // SAFETY: The device is live (`Dev`); the direction is checked
+            // (`Dir`); the tracker records and looks up the values, walks
+            // the call's scatterlist (`SgBuf`, `SgMapping`, `SgRange`), and
+            // keeps the device in records of memory it outlives (`Buf`,
+            // `Mapping`, `Coherent`, `Pages`).
             unsafe {
-                kernel::bindings::$name($dev.raw(), $($arg),*)
+                kernel::bindings::$name(dev.raw(), $($cargs),*)
             };
             #[cfg(not(CONFIG_DMA_API_DEBUG))]
             {
-                let _ = $dev;
+                let _ = dev;
                 $(let _ = $arg;)*
             }
         }}
@@ -193,60 +189,62 @@ pub(crate) mod debug {
 
     debug_hooks! {
         /// Reports a single mapping.
-        unsafe fn debug_dma_map_phys(dev: Dev, phys: Phys, size: usize, dir: c_int, dma: Dma,
-            attrs: c_ulong);
+        fn debug_dma_map_phys(buf: Buf, dir: Dir, dma: Dma)
+            => (buf.phys(), buf.size(), dir.debug(), dma, buf.attrs());
         /// Reports the removal of a single mapping.
-        unsafe fn debug_dma_unmap_phys(dev: Dev, dma: Dma, size: usize, dir: c_int,
-            attrs: c_ulong);
+        fn debug_dma_unmap_phys(map: &Mapping)
+            => (map.dma(), map.size(), map.dir().debug(), map.attrs());
         /// Reports a scatterlist mapping.
-        unsafe fn debug_dma_map_sg(dev: Dev, sg: *mut scatterlist, nents: c_int,
-            mapped: c_int, dir: c_int, attrs: c_ulong);
+        fn debug_dma_map_sg(sg: SgMapped<'_>, dir: Dir, attrs: c_ulong)
+            => (sg.list().raw(), sg.list().nents(), sg.ents(), dir.debug(), attrs);
         /// Reports the removal of a scatterlist mapping.
-        unsafe fn debug_dma_unmap_sg(dev: Dev, sg: *mut scatterlist, nents: c_int, dir: c_int,
-            attrs: c_ulong);
+        fn debug_dma_unmap_sg(sg: &SgMapping<'_>)
+            => (sg.list().raw(), sg.list().nents(), sg.dir().debug(), sg.attrs());
         /// Reports a coherent allocation.
-        unsafe fn debug_dma_alloc_coherent(dev: Dev, size: usize, dma: Dma, virt: *mut c_void,
-            attrs: c_ulong);
+        fn debug_dma_alloc_coherent(mem: &Coherent)
+            => (mem.size(), mem.dma(), mem.virt(), mem.attrs());
         /// Reports the free of a coherent allocation.
-        unsafe fn debug_dma_free_coherent(dev: Dev, size: usize, virt: *mut c_void, dma: Dma,
-            attrs: c_ulong);
+        fn debug_dma_free_coherent(mem: &Coherent)
+            => (mem.size(), mem.virt(), mem.dma(), mem.attrs());
         /// Reports a sync of a single mapping for the CPU.
-        unsafe fn debug_dma_sync_single_for_cpu(dev: Dev, dma: Dma, size: usize, dir: c_int);
+        fn debug_dma_sync_single_for_cpu(range: Range)
+            => (range.dma(), range.size(), range.dir().debug());
         /// Reports a sync of a single mapping for the device.
-        unsafe fn debug_dma_sync_single_for_device(dev: Dev, dma: Dma, size: usize, dir: c_int);
+        fn debug_dma_sync_single_for_device(range: Range)
+            => (range.dma(), range.size(), range.dir().debug());
         /// Reports a sync of a scatterlist for the CPU.
-        unsafe fn debug_dma_sync_sg_for_cpu(dev: Dev, sg: *mut scatterlist, nents: c_int,
-            dir: c_int);
+        fn debug_dma_sync_sg_for_cpu(sg: SgRange<'_>)
+            => (sg.list().raw(), sg.list().nents(), sg.dir().debug());
         /// Reports a sync of a scatterlist for the device.
-        unsafe fn debug_dma_sync_sg_for_device(dev: Dev, sg: *mut scatterlist, nents: c_int,
-            dir: c_int);
+        fn debug_dma_sync_sg_for_device(sg: SgRange<'_>)
+            => (sg.list().raw(), sg.list().nents(), sg.dir().debug());
         /// Reports a page allocation for DMA.
-        unsafe fn debug_dma_alloc_pages(dev: Dev, page: *mut page, size: usize, dir: c_int,
-            dma: Dma);
+        fn debug_dma_alloc_pages(mem: &Pages)
+            => (mem.page(), mem.size(), mem.dir().debug(), mem.dma());
         /// Reports the free of a page allocation for DMA.
-        unsafe fn debug_dma_free_pages(dev: Dev, page: *mut page, size: usize, dir: c_int,
-            dma: Dma);
+        fn debug_dma_free_pages(mem: &Pages)
+            => (mem.page(), mem.size(), mem.dir().debug(), mem.dma());
     }
 }
 
 /// Tells KMSAN that a device may read or write `size` bytes at `phys`.
 #[inline(always)]
-pub(crate) fn kmsan_dma(phys: Phys, size: usize, dir: dma_data_direction) {
-    if cfg!(CONFIG_KMSAN) {
+pub(crate) fn kmsan_dma(buf: Buf, dir: Dir) {
+    if cfg!(CONFIG_KMSAN) && !buf.is_mmio() {
         // SAFETY: KMSAN only updates its shadow of the range.
-        unsafe { kernel::bindings::dma_rs_kmsan_handle_dma(phys, size, dir) };
+        unsafe { kernel::bindings::dma_rs_kmsan_handle_dma(buf.phys(), buf.size(), dir.raw()) };
     }
 }
 
 /// Tells KMSAN about every entry of a mapped scatterlist.
-///
-/// # Safety
-///
-/// `sg` must be a scatterlist of at least `nents` entries.
 #[inline(always)]
-pub(crate) unsafe fn kmsan_dma_sg(sg: *mut scatterlist, nents: c_int, dir: dma_data_direction) {
+pub(crate) fn kmsan_dma_sg(sg: SgMapped<'_>, dir: Dir) {
     if cfg!(CONFIG_KMSAN) {
-        // SAFETY: The caller passes a valid scatterlist.
-        unsafe { kernel::bindings::dma_rs_kmsan_handle_dma_sg(sg, nents, dir) };
+        let list = sg.list();
+        // SAFETY: A scatterlist the caller holds for the call, of `nents`
+        // entries (`SgMapped`).
+        unsafe {
+            kernel::bindings::dma_rs_kmsan_handle_dma_sg(list.raw(), list.nents(), dir.raw())
+        };
     }
 }

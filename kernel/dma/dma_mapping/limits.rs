@@ -153,8 +153,7 @@ pub unsafe extern "C" fn dma_addressing_limited(dev: *mut device) -> bool {
 fn max_mapping_size(d: Dev<'_>) -> usize {
     match Backend::streaming(d) {
         Backend::Direct => direct::max_mapping_size(d),
-        // SAFETY: The operation takes only the device.
-        Backend::Other(o) => unsafe { o.max_mapping_size() },
+        Backend::Other(o) => o.max_mapping_size(),
     }
 }
 

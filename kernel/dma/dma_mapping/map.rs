@@ -3,9 +3,13 @@
 //! Single streaming mappings: `dma_map_phys()` and its page and resource
 //! forms, and their unmaps.
 
+use super::args::{
+    Buf,
+    Dir,
+    Mapping, //
+};
 use super::backend::{
     device_of,
-    direction_ok,
     no_dma_mask,
     Backend, //
 };
@@ -47,13 +51,16 @@ pub unsafe extern "C" fn dma_map_phys(
     dir: dma_data_direction,
     attrs: c_ulong,
 ) -> Dma {
-    // SAFETY: The caller passes a live device or NULL.
-    let Some(d) = (unsafe { device_of(dev, "dma_map_phys") }) else {
+    // SAFETY: By this function's contract the device is NULL or live, and
+    // the caller keeps the memory (or MMIO space, with `DMA_ATTR_MMIO`),
+    // and the device, until it unmaps it.
+    let (d, buf) = unsafe { (device_of(dev, "dma_map_phys"), Buf::new(phys, size, attrs)) };
+    let Some(d) = d else {
         return DMA_MAPPING_ERROR;
     };
-    if !direction_ok(d, "dma_map_phys", dir) {
+    let Some(dir) = Dir::check(d, "dma_map_phys", dir) else {
         return DMA_MAPPING_ERROR;
-    }
+    };
     if !d.has_dma_mask() {
         no_dma_mask(d, "dma_map_phys");
         return DMA_MAPPING_ERROR;
@@ -62,19 +69,13 @@ pub unsafe extern "C" fn dma_map_phys(
         return DMA_MAPPING_ERROR;
     }
     let dma = match Backend::streaming(d) {
-        Backend::Direct => direct::map_phys(d, phys, size, dir, attrs),
+        Backend::Direct => direct::map_phys(d, buf, dir),
         Backend::Other(_) if attrs & ATTR_CC_SHARED != 0 => return DMA_MAPPING_ERROR,
-        // SAFETY: The memory at `phys` stays valid until it is unmapped, by
-        // this function's contract.
-        Backend::Other(o) => unsafe { o.map_phys(phys, size, dir, attrs) },
+        Backend::Other(o) => o.map_phys(buf, dir),
     };
-    if attrs & ATTR_MMIO == 0 {
-        hooks::kmsan_dma(phys, size, dir);
-    }
-    trace::dma_map_phys(d, phys, dma, size, dir, attrs);
-    // SAFETY: The direction was checked, and the caller keeps the memory,
-    // and its device, until it unmaps it.
-    unsafe { debug::debug_dma_map_phys(d, phys, size, dir, dma, attrs) };
+    hooks::kmsan_dma(buf, dir);
+    trace::dma_map_phys(d, buf, dma, dir);
+    debug::debug_dma_map_phys(d, buf, dir, dma);
     dma
 }
 
@@ -127,9 +128,12 @@ pub unsafe extern "C" fn dma_unmap_phys(
     let Some(d) = (unsafe { device_of(dev, "dma_unmap_phys") }) else {
         return;
     };
-    if !direction_ok(d, "dma_unmap_phys", dir) {
+    let Some(dir) = Dir::check(d, "dma_unmap_phys", dir) else {
         return;
-    }
+    };
+    // SAFETY: By this function's contract the range is one of the device's
+    // mappings, made in this direction, which the caller gives up.
+    let map = unsafe { Mapping::new(addr, size, dir, attrs) };
     let backend = Backend::streaming(d);
     if !backend.is_direct() && attrs & ATTR_CC_SHARED != 0 {
         return;
@@ -137,14 +141,11 @@ pub unsafe extern "C" fn dma_unmap_phys(
     // Reported before the address is released, as for scatterlists: once an
     // IOMMU frees the IOVA, another mapping may get it, and dma-debug would
     // briefly see two mappings at one address (C reports afterwards).
-    trace::dma_unmap_phys(d, addr, size, dir, attrs);
-    // SAFETY: A checked direction, for a mapping of the device.
-    unsafe { debug::debug_dma_unmap_phys(d, addr, size, dir, attrs) };
+    trace::dma_unmap_phys(d, &map);
+    debug::debug_dma_unmap_phys(d, &map);
     match backend {
-        Backend::Direct => direct::unmap_phys(d, addr, size, dir, attrs),
-        // SAFETY: The caller passes one of the device's mappings, which this
-        // backend made.
-        Backend::Other(o) => unsafe { o.unmap_phys(addr, size, dir, attrs) },
+        Backend::Direct => direct::unmap_phys(d, map),
+        Backend::Other(o) => o.unmap_phys(map),
     }
 }
 

@@ -11,6 +11,13 @@ use super::alloc::{
     free_pages_quiet,
     page_virt, //
 };
+use super::args::{
+    Dir,
+    Pages,
+    SgBuf,
+    SgMapping,
+    Table, //
+};
 use super::backend::device_of;
 use super::dev::Dev;
 use super::hooks::{
@@ -18,11 +25,14 @@ use super::hooks::{
     trace, //
 };
 use super::{
-    range_map,
     sg,
     ATTR_ALLOC_SINGLE_PAGES,
     ENXIO,
     GFP_COMP, //
+};
+use core::ptr::{
+    self,
+    NonNull, //
 };
 use kernel::alloc::{
     Flags,
@@ -46,7 +56,7 @@ use kernel::prelude::*;
 
 /// A one-entry table around one page allocation (the non-IOMMU
 /// `dma_alloc_noncontiguous()`).
-fn alloc_single_sgt(d: Dev<'_>, size: usize, dir: dma_data_direction, gfp: gfp_t) -> *mut sg_table {
+fn alloc_single_sgt(d: Dev<'_>, size: usize, dir: Dir, gfp: gfp_t) -> *mut sg_table {
     // SAFETY: An all-zero `sg_table` is an empty one.
     let empty = unsafe { core::mem::zeroed::<sg_table>() };
     let Ok(table) = KBox::new(empty, Flags::from_gfp(gfp)) else {
@@ -62,15 +72,17 @@ fn alloc_single_sgt(d: Dev<'_>, size: usize, dir: dma_data_direction, gfp: gfp_t
             return core::ptr::null_mut();
         }
         let sgl = (*sgt).sgl;
-        let page = alloc_pages_quiet(d, size, &mut (*sgl).dma_address, dir, gfp);
-        if page.is_null() {
+        let Some(mem) = alloc_pages_quiet(d, size, dir, gfp) else {
             bindings::sg_free_table(sgt);
             drop(KBox::from_raw(sgt));
             return core::ptr::null_mut();
+        };
+        let len = mem.aligned_size() as c_uint;
+        let dma = mem.dma();
+        bindings::sg_set_page(sgl, mem.into_raw(), len, 0);
+        if let Some(entry) = sg::List::new(sgl, 1).first() {
+            entry.set_dma(dma, len);
         }
-        let len = range_map::page_align(size as u64, bindings::PAGE_SHIFT) as c_uint;
-        bindings::sg_set_page(sgl, page, len, 0);
-        sg::set_dma(sgl, (*sgl).dma_address, len);
     }
     sgt
 }
@@ -91,31 +103,38 @@ pub unsafe extern "C" fn dma_alloc_noncontiguous(
 ) -> *mut sg_table {
     // SAFETY: The caller passes a live device or NULL.
     let Some(d) = (unsafe { device_of(dev, "dma_alloc_noncontiguous") }) else {
-        return core::ptr::null_mut();
+        return ptr::null_mut();
+    };
+    let Some(checked) = Dir::check(d, "dma_alloc_noncontiguous", dir) else {
+        trace::dma_alloc_sgt_err(d, ptr::null_mut(), 0, size, dir, gfp, attrs);
+        return ptr::null_mut();
     };
     if attrs & !ATTR_ALLOC_SINGLE_PAGES != 0 || gfp & GFP_COMP != 0 {
         kernel::warn_on!(true);
-        return core::ptr::null_mut();
+        return ptr::null_mut();
     }
     let sgt = if d.uses_iommu() {
         // SAFETY: The IOMMU layer handles the device, which is live.
         unsafe { bindings::iommu_dma_alloc_noncontiguous(dev, size, dir, gfp, attrs) }
     } else {
-        alloc_single_sgt(d, size, dir, gfp)
+        alloc_single_sgt(d, size, checked, gfp)
     };
-    // SAFETY: `sgt` is NULL or the mapped table just made, which is ours
-    // until we return it.
-    match unsafe { sgt.as_mut() } {
-        None => trace::dma_alloc_sgt_err(d, core::ptr::null_mut(), 0, size, dir, gfp, attrs),
-        Some(table) => {
-            table.nents = 1;
-            let ents = table.orig_nents as c_int;
-            // SAFETY: A valid table, mapped.
-            unsafe {
-                trace::dma_alloc_sgt(d, sgt, size, dir, gfp, attrs);
-                debug::debug_dma_map_sg(d, table.sgl, ents, 1, dir, attrs);
-            }
-        }
+    let Some(table) = NonNull::new(sgt) else {
+        trace::dma_alloc_sgt_err(d, ptr::null_mut(), 0, size, dir, gfp, attrs);
+        return ptr::null_mut();
+    };
+    // SAFETY: The table just made, ours until we return it; its pages stay
+    // valid, with the device, until it is freed, and its list is mapped
+    // into one segment.
+    let (table, mapped) = unsafe {
+        let t = table.as_ptr();
+        (*t).nents = 1;
+        let sg = SgBuf::new((*t).sgl, (*t).orig_nents as c_int);
+        (Table::new(table), sg.mapped(1))
+    };
+    trace::dma_alloc_sgt(d, table, size, dir, gfp, attrs);
+    if let Some(mapped) = mapped {
+        debug::debug_dma_map_sg(d, mapped, checked, attrs);
     }
     sgt
 }
@@ -138,20 +157,33 @@ pub unsafe extern "C" fn dma_free_noncontiguous(
     let Some(d) = (unsafe { device_of(dev, "dma_free_noncontiguous") }) else {
         return;
     };
+    let Some(table) = NonNull::new(sgt) else {
+        return;
+    };
+    // An invalid direction is reported; the memory is still freed.
+    let checked = Dir::check(d, "dma_free_noncontiguous", dir);
     // SAFETY: The caller passes a live table of the device, made by the
     // IOMMU layer when it handles the device, else by `alloc_single_sgt()`,
-    // which got it from `KBox::into_raw()`.
+    // which got it from `KBox::into_raw()` with one entry of pages from
+    // `alloc_pages_quiet()`. The caller gives it back: its list is mapped,
+    // in this direction, and nothing uses it any more.
     unsafe {
+        trace::dma_free_sgt(d, Table::new(table), size, dir);
         let sgl = (*sgt).sgl;
-        trace::dma_free_sgt(d, sgt, size, dir);
-        debug::debug_dma_unmap_sg(d, sgl, (*sgt).orig_nents as c_int, dir, 0);
+        if let Some(checked) = checked {
+            let sg = SgMapping::new(sgl, (*sgt).orig_nents as c_int, checked, 0);
+            debug::debug_dma_unmap_sg(d, &sg);
+        }
         if d.uses_iommu() {
             bindings::iommu_dma_free_noncontiguous(dev, size, sgt, dir);
-        } else {
-            free_pages_quiet(d, size, bindings::sg_page(sgl), (*sgl).dma_address, dir);
-            bindings::sg_free_table(sgt);
-            drop(KBox::from_raw(sgt));
+            return;
         }
+        if let Some(page) = NonNull::new(bindings::sg_page(sgl)) {
+            let alloc_dir = checked.unwrap_or(Dir::BIDIRECTIONAL);
+            free_pages_quiet(d, Pages::new(page, (*sgl).dma_address, size, alloc_dir));
+        }
+        bindings::sg_free_table(sgt);
+        drop(KBox::from_raw(sgt));
     }
 }
 

@@ -3,9 +3,13 @@
 //! Scatterlist mappings: `dma_map_sg_attrs()`, `dma_map_sgtable()` and
 //! their unmap.
 
+use super::args::{
+    Dir,
+    SgBuf,
+    SgMapping, //
+};
 use super::backend::{
     device_of,
-    direction_ok,
     no_dma_mask,
     Backend, //
 };
@@ -17,10 +21,7 @@ use super::hooks::{
 use super::{
     direct,
     range_map,
-    ATTR_REQUIRE_COHERENT,
-    EINVAL,
-    EIO,
-    EOPNOTSUPP, //
+    ATTR_REQUIRE_COHERENT, //
 };
 use kernel::bindings::{
     device,
@@ -40,50 +41,46 @@ use kernel::prelude::*;
 /// # Safety
 ///
 /// `dev` must be NULL or a live device, and `sg` a valid scatterlist of at
-/// least `nents` entries whose memory stays valid until it is unmapped.
+/// least `nents` entries whose memory stays valid, with the device, until
+/// it is unmapped.
 unsafe fn map_sg(
     dev: *mut device,
     sg: *mut scatterlist,
     nents: c_int,
     dir: dma_data_direction,
     attrs: c_ulong,
-) -> c_int {
-    // SAFETY: The caller passes a live device or NULL.
-    let Some(d) = (unsafe { device_of(dev, "dma_map_sg") }) else {
-        return -EINVAL;
-    };
-    if !direction_ok(d, "dma_map_sg", dir) {
-        return -EINVAL;
-    }
+) -> Result<c_int> {
+    // SAFETY: The function's contract.
+    let (d, sg) = unsafe { (device_of(dev, "dma_map_sg"), SgBuf::new(sg, nents)) };
+    let d = d.ok_or(EINVAL)?;
+    let dir = Dir::check(d, "dma_map_sg", dir).ok_or(EINVAL)?;
     if !d.is_coherent() && attrs & ATTR_REQUIRE_COHERENT != 0 {
-        return -EOPNOTSUPP;
+        return Err(Error::from_errno(-super::EOPNOTSUPP));
     }
     if !d.has_dma_mask() {
         no_dma_mask(d, "dma_map_sg");
-        return 0;
+        return Ok(0);
     }
-    // SAFETY: `sg` is a valid scatterlist of `nents` entries, by this
-    // function's contract.
-    let ents = unsafe {
-        match Backend::streaming(d) {
-            Backend::Direct => direct::map_sg(d, sg, nents, dir, attrs),
-            Backend::Other(o) => o.map_sg(sg, nents, dir, attrs),
-        }
+    let ents = match Backend::streaming(d) {
+        Backend::Direct => direct::map_sg(d, sg, dir, attrs).unwrap_or_else(|e| e.to_errno()),
+        Backend::Other(o) => o.map_sg(sg, dir, attrs),
     };
     if ents > 0 {
-        // SAFETY: `sg` is valid, and now mapped.
-        unsafe {
-            hooks::kmsan_dma_sg(sg, nents, dir);
-            trace::dma_map_sg(d, sg, nents, ents, dir, attrs);
-            debug::debug_dma_map_sg(d, sg, nents, ents, dir, attrs);
+        // SAFETY: The backend mapped the list into `ents` segments.
+        if let Some(mapped) = unsafe { sg.mapped(ents) } {
+            hooks::kmsan_dma_sg(mapped, dir);
+            trace::dma_map_sg(d, mapped, dir, attrs);
+            debug::debug_dma_map_sg(d, mapped, dir, attrs);
+            return Ok(ents);
         }
-    } else if !range_map::map_sg_error_is_valid(ents) {
-        kernel::warn_on!(true);
-        // SAFETY: `sg` is valid.
-        unsafe { trace::dma_map_sg_err(d, sg, nents, ents, dir, attrs) };
-        return -EIO;
+    } else if range_map::map_sg_error_is_valid(ents) {
+        return Err(Error::from_errno(ents));
     }
-    ents
+    // No segments, more segments than entries, or an errno a backend may
+    // not return.
+    kernel::warn_on!(true);
+    trace::dma_map_sg_err(d, sg, ents, dir, attrs);
+    Err(EIO)
 }
 
 /// `dma_map_sg_attrs()`: the number of DMA segments, 0 on failure.
@@ -102,7 +99,7 @@ pub unsafe extern "C" fn dma_map_sg_attrs(
 ) -> c_uint {
     // SAFETY: The same contract.
     let ret = unsafe { map_sg(dev, sg, nents, dir, attrs) };
-    ret.max(0) as c_uint
+    ret.map_or(0, |ents| ents as c_uint)
 }
 
 /// `dma_map_sgtable()`: 0 or a negative errno.
@@ -121,15 +118,16 @@ pub unsafe extern "C" fn dma_map_sgtable(
     // SAFETY: A valid table, if not NULL, which nothing else changes while
     // it is mapped.
     let Some(sgt) = (unsafe { sgt.as_mut() }) else {
-        return -EINVAL;
+        return EINVAL.to_errno();
     };
     // SAFETY: The table's list has `orig_nents` entries.
-    let nents = unsafe { map_sg(dev, sgt.sgl, sgt.orig_nents as c_int, dir, attrs) };
-    if nents < 0 {
-        return nents;
+    match unsafe { map_sg(dev, sgt.sgl, sgt.orig_nents as c_int, dir, attrs) } {
+        Ok(nents) => {
+            sgt.nents = nents as c_uint;
+            0
+        }
+        Err(e) => e.to_errno(),
     }
-    sgt.nents = nents as c_uint;
-    0
 }
 
 /// `dma_unmap_sg_attrs()`.
@@ -150,17 +148,17 @@ pub unsafe extern "C" fn dma_unmap_sg_attrs(
     let Some(d) = (unsafe { device_of(dev, "dma_unmap_sg") }) else {
         return;
     };
-    if !direction_ok(d, "dma_unmap_sg", dir) {
+    let Some(dir) = Dir::check(d, "dma_unmap_sg", dir) else {
         return;
-    }
-    // SAFETY: `sg` is a scatterlist this backend mapped, of `nents` entries,
-    // by this function's contract.
-    unsafe {
-        trace::dma_unmap_sg(d, sg, nents, dir, attrs);
-        debug::debug_dma_unmap_sg(d, sg, nents, dir, attrs);
-        match Backend::streaming(d) {
-            Backend::Direct => direct::unmap_sg(d, sg, nents, dir, attrs),
-            Backend::Other(o) => o.unmap_sg(sg, nents, dir, attrs),
-        }
+    };
+    // SAFETY: By this function's contract `sg` is a scatterlist of `nents`
+    // entries that the device mapped in this direction, which the caller
+    // gives up.
+    let sg = unsafe { SgMapping::new(sg, nents, dir, attrs) };
+    trace::dma_unmap_sg(d, &sg);
+    debug::debug_dma_unmap_sg(d, &sg);
+    match Backend::streaming(d) {
+        Backend::Direct => direct::unmap_sg(d, sg),
+        Backend::Other(o) => o.unmap_sg(sg),
     }
 }

@@ -3,9 +3,13 @@
 //! Ownership hand-overs of streaming mappings between CPU and device
 //! (`dma_sync_*()`), and whether a device needs them at all.
 
+use super::args::{
+    Dir,
+    Range,
+    SgRange, //
+};
 use super::backend::{
     device_of,
-    direction_ok,
     Backend, //
 };
 use super::dev::Dev;
@@ -42,17 +46,18 @@ pub unsafe extern "C" fn __dma_sync_single_for_cpu(
     let Some(d) = (unsafe { device_of(dev, "dma_sync_single_for_cpu") }) else {
         return;
     };
-    if !direction_ok(d, "dma_sync_single_for_cpu", dir) {
+    let Some(dir) = Dir::check(d, "dma_sync_single_for_cpu", dir) else {
         return;
-    }
+    };
+    // SAFETY: By this function's contract the range is (part of) one of the
+    // device's mappings, made in this direction.
+    let range = unsafe { Range::new(addr, size, dir) };
     match Backend::streaming(d) {
-        Backend::Direct => direct::sync_for_cpu(d, addr, size, dir),
-        // SAFETY: The caller passes (part of) a mapping this backend made.
-        Backend::Other(o) => unsafe { o.sync_single_for_cpu(addr, size, dir) },
+        Backend::Direct => direct::sync_for_cpu(d, range),
+        Backend::Other(o) => o.sync_single_for_cpu(range),
     }
-    trace::dma_sync_single_for_cpu(d, addr, size, dir);
-    // SAFETY: A checked direction, for a mapping of the device.
-    unsafe { debug::debug_dma_sync_single_for_cpu(d, addr, size, dir) };
+    trace::dma_sync_single_for_cpu(d, range);
+    debug::debug_dma_sync_single_for_cpu(d, range);
 }
 
 /// `__dma_sync_single_for_device()`.
@@ -71,17 +76,18 @@ pub unsafe extern "C" fn __dma_sync_single_for_device(
     let Some(d) = (unsafe { device_of(dev, "dma_sync_single_for_device") }) else {
         return;
     };
-    if !direction_ok(d, "dma_sync_single_for_device", dir) {
+    let Some(dir) = Dir::check(d, "dma_sync_single_for_device", dir) else {
         return;
-    }
+    };
+    // SAFETY: By this function's contract the range is (part of) one of the
+    // device's mappings, made in this direction.
+    let range = unsafe { Range::new(addr, size, dir) };
     match Backend::streaming(d) {
-        Backend::Direct => direct::sync_for_device(d, addr, size, dir),
-        // SAFETY: The caller passes (part of) a mapping this backend made.
-        Backend::Other(o) => unsafe { o.sync_single_for_device(addr, size, dir) },
+        Backend::Direct => direct::sync_for_device(d, range),
+        Backend::Other(o) => o.sync_single_for_device(range),
     }
-    trace::dma_sync_single_for_device(d, addr, size, dir);
-    // SAFETY: A checked direction, for a mapping of the device.
-    unsafe { debug::debug_dma_sync_single_for_device(d, addr, size, dir) };
+    trace::dma_sync_single_for_device(d, range);
+    debug::debug_dma_sync_single_for_device(d, range);
 }
 
 /// `__dma_sync_sg_for_cpu()`.
@@ -101,19 +107,18 @@ pub unsafe extern "C" fn __dma_sync_sg_for_cpu(
     let Some(d) = (unsafe { device_of(dev, "dma_sync_sg_for_cpu") }) else {
         return;
     };
-    if !direction_ok(d, "dma_sync_sg_for_cpu", dir) {
+    let Some(dir) = Dir::check(d, "dma_sync_sg_for_cpu", dir) else {
         return;
+    };
+    // SAFETY: By this function's contract `sg` is a scatterlist of `nelems`
+    // entries that the device mapped in this direction.
+    let sg = unsafe { SgRange::new(sg, nelems, dir) };
+    match Backend::streaming(d) {
+        Backend::Direct => direct::sync_sg_for_cpu(d, sg),
+        Backend::Other(o) => o.sync_sg_for_cpu(sg),
     }
-    // SAFETY: `sg` is a scatterlist this backend mapped, by this function's
-    // contract.
-    unsafe {
-        match Backend::streaming(d) {
-            Backend::Direct => direct::sync_sg_for_cpu(d, sg, nelems, dir),
-            Backend::Other(o) => o.sync_sg_for_cpu(sg, nelems, dir),
-        }
-        trace::dma_sync_sg_for_cpu(d, sg, nelems, dir);
-        debug::debug_dma_sync_sg_for_cpu(d, sg, nelems, dir);
-    }
+    trace::dma_sync_sg_for_cpu(d, sg);
+    debug::debug_dma_sync_sg_for_cpu(d, sg);
 }
 
 /// `__dma_sync_sg_for_device()`.
@@ -132,19 +137,18 @@ pub unsafe extern "C" fn __dma_sync_sg_for_device(
     let Some(d) = (unsafe { device_of(dev, "dma_sync_sg_for_device") }) else {
         return;
     };
-    if !direction_ok(d, "dma_sync_sg_for_device", dir) {
+    let Some(dir) = Dir::check(d, "dma_sync_sg_for_device", dir) else {
         return;
+    };
+    // SAFETY: By this function's contract `sg` is a scatterlist of `nelems`
+    // entries that the device mapped in this direction.
+    let sg = unsafe { SgRange::new(sg, nelems, dir) };
+    match Backend::streaming(d) {
+        Backend::Direct => direct::sync_sg_for_device(d, sg),
+        Backend::Other(o) => o.sync_sg_for_device(sg),
     }
-    // SAFETY: `sg` is a scatterlist this backend mapped, by this function's
-    // contract.
-    unsafe {
-        match Backend::streaming(d) {
-            Backend::Direct => direct::sync_sg_for_device(d, sg, nelems, dir),
-            Backend::Other(o) => o.sync_sg_for_device(sg, nelems, dir),
-        }
-        trace::dma_sync_sg_for_device(d, sg, nelems, dir);
-        debug::debug_dma_sync_sg_for_device(d, sg, nelems, dir);
-    }
+    trace::dma_sync_sg_for_device(d, sg);
+    debug::debug_dma_sync_sg_for_device(d, sg);
 }
 
 /// `__dma_need_sync()`: whether syncing `dma_addr` does anything.

@@ -23,7 +23,10 @@
 //! The per-device `pools` sysfs attribute lists a device's pools as C does.
 
 use core::alloc::Layout;
-use core::ptr;
+use core::ptr::{
+    self,
+    NonNull, //
+};
 use kernel::alloc::{
     allocator::Kmalloc,
     Allocator,
@@ -76,24 +79,54 @@ use kernel::dma::rust_core::{
 
 /// A chunk of coherent memory, carved into blocks. Its record is kmalloc'ed
 /// apart from the chunk, which may be uncached.
+///
+/// # Invariants
+///
+/// `vaddr` and `dma` are a `dma_alloc_attrs()` allocation of `allocation`
+/// bytes for the pool's device, which the pool owns and frees only when it
+/// is destroyed.
 struct Chunk {
-    next: *mut Chunk,
-    vaddr: *mut u8,
+    next: Option<KBox<Chunk>>,
+    vaddr: NonNull<u8>,
     dma: Dma,
+}
+
+/// A block of a pool's memory, which its holder owns: taken from the free
+/// list, or handed back by the driver.
+///
+/// # Invariants
+///
+/// `vaddr` is the first of `size` bytes of one of the pool's chunks, the
+/// pool's block size, that no one else uses.
+struct Block {
+    vaddr: NonNull<u8>,
+    size: usize,
+}
+
+impl Block {
+    /// Fills the block with `byte`.
+    fn fill(&mut self, byte: u8) {
+        // SAFETY: `size` bytes that are the holder's (type invariant).
+        unsafe { ptr::write_bytes(self.vaddr.as_ptr(), byte, self.size) };
+    }
+
+    /// The block's bytes.
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `size` bytes that are the holder's (type invariant).
+        unsafe { core::slice::from_raw_parts(self.vaddr.as_ptr(), self.size) }
+    }
 }
 
 /// What a pool's lock guards.
 ///
 /// # Invariants
 ///
-/// `chunks` is a NULL-terminated list of the pool's chunk records, each a
-/// `KBox<Chunk>` turned into a pointer by `new_chunk()`, with `allocation`
-/// bytes of coherent memory of the pool's device; `free` holds only blocks
-/// of those chunks; the counters count what the lists hold.
+/// `chunks` lists the pool's chunks; `free` holds only blocks of those
+/// chunks that no one uses; the counters count what the lists hold.
 struct State {
     free: FreeList<Dma>,
     /// Singly linked list of the pool's chunks.
-    chunks: *mut Chunk,
+    chunks: Option<KBox<Chunk>>,
     nr_blocks: usize,
     nr_active: usize,
     nr_pages: usize,
@@ -106,14 +139,12 @@ unsafe impl Send for State {}
 impl State {
     /// The chunk whose DMA range holds `dma`.
     fn find_chunk(&self, dma: Dma, allocation: usize) -> Option<&Chunk> {
-        let mut cur = self.chunks;
-        while !cur.is_null() {
-            // SAFETY: Chunk records stay valid while they are on the list.
-            let chunk = unsafe { &*cur };
+        let mut cur = self.chunks.as_deref();
+        while let Some(chunk) = cur {
             if dma >= chunk.dma && dma - chunk.dma < allocation as Dma {
                 return Some(chunk);
             }
-            cur = chunk.next;
+            cur = chunk.next.as_deref();
         }
         None
     }
@@ -161,9 +192,9 @@ impl DmaPool {
         BStr::from_bytes(&self.name[..len])
     }
 
-    /// Allocates a chunk and its record, without the lock. The record is a
-    /// [`KBox`] allocation on the pool's node, turned into a raw pointer.
-    fn new_chunk(&self, gfp: bindings::gfp_t) -> Option<*mut Chunk> {
+    /// Allocates a chunk and its record, without the lock. The record is
+    /// allocated on the pool's node.
+    fn new_chunk(&self, gfp: bindings::gfp_t) -> Option<KBox<Chunk>> {
         let node = NumaNode::new(self.node).unwrap_or(NumaNode::NO_NODE);
         let rec = Kmalloc::alloc(Layout::new::<Chunk>(), Flags::from_gfp(gfp), node)
             .ok()?
@@ -172,90 +203,93 @@ impl DmaPool {
         // SAFETY: `self.dev` is valid (see `dev()`); `dma` is writable.
         let vaddr =
             unsafe { bindings::dma_alloc_attrs(self.dev, self.geo.allocation, &mut dma, gfp, 0) };
-        if vaddr.is_null() {
+        let Some(vaddr) = NonNull::new(vaddr.cast::<u8>()) else {
             // SAFETY: `rec` came from `Kmalloc` above with this layout.
             unsafe { Kmalloc::free(rec.cast(), Layout::new::<Chunk>()) };
             return None;
-        }
+        };
         if DEBUG {
             // SAFETY: The chunk is `allocation` bytes, ours alone.
-            unsafe {
-                ptr::write_bytes(
-                    vaddr.cast::<u8>(),
-                    blocks::POISON_FREED,
-                    self.geo.allocation,
-                )
-            };
+            unsafe { ptr::write_bytes(vaddr.as_ptr(), blocks::POISON_FREED, self.geo.allocation) };
         }
-        // SAFETY: `rec` is a fresh allocation with the layout of a `Chunk`.
+        // INVARIANT: A fresh allocation of `allocation` bytes for the
+        // pool's device, which the chunk owns.
+        // SAFETY: `rec` is a fresh `Kmalloc` allocation with the layout of a
+        // `Chunk`; once written, it is what `KBox::from_raw()` takes.
         unsafe {
             rec.write(Chunk {
-                next: ptr::null_mut(),
-                vaddr: vaddr.cast(),
+                next: None,
+                vaddr,
                 dma,
-            })
-        };
-        // INVARIANT: A `Kmalloc` allocation of a `Chunk`, initialised: what
-        // `KBox::from_raw()` takes back.
-        Some(rec.as_ptr())
+            });
+            Some(KBox::from_raw(rec.as_ptr()))
+        }
     }
 
     /// Puts a fresh chunk's blocks on the free list.
-    fn add_chunk(&self, state: &mut State, rec: *mut Chunk) {
-        // SAFETY: `rec` is a valid record of a chunk no list holds yet; the
-        // chunk is `allocation` bytes that only this pool uses.
-        unsafe {
-            (*rec).next = state.chunks;
-            state.chunks = rec;
-            state.nr_blocks += state.free.push_chunk((*rec).vaddr, (*rec).dma, &self.geo);
-        }
+    fn add_chunk(&self, state: &mut State, mut chunk: KBox<Chunk>) {
+        // INVARIANT: The blocks of a chunk of the pool, which no one uses.
+        // SAFETY: The chunk is `allocation` bytes that only this pool uses
+        // (`Chunk`), none of it on the list yet; it stays until the pool is
+        // destroyed.
+        state.nr_blocks += unsafe {
+            state
+                .free
+                .push_chunk(chunk.vaddr.as_ptr(), chunk.dma, &self.geo)
+        };
+        chunk.next = state.chunks.take();
+        state.chunks = Some(chunk);
         state.nr_pages += 1;
     }
 
     /// Takes a free block and counts it in use.
     #[inline]
-    fn take_block(state: &mut State) -> Option<(*mut u8, Dma)> {
-        let block = state.free.pop()?;
+    fn take_block(&self, state: &mut State) -> Option<(Block, Dma)> {
+        let (vaddr, dma) = state.free.pop()?;
         state.nr_active = state.nr_active.wrapping_add(1);
-        Some(block)
+        // INVARIANT: A block of the pool off the free list: ours.
+        let block = Block {
+            // SAFETY: Blocks on the list lie in chunks, which are not NULL.
+            vaddr: unsafe { NonNull::new_unchecked(vaddr) },
+            size: self.geo.size,
+        };
+        Some((block, dma))
     }
 
     #[inline]
-    fn alloc(&self, gfp: bindings::gfp_t) -> Option<(*mut u8, Dma)> {
-        let block = Self::take_block(&mut self.state.lock());
-        let (vaddr, dma) = match block {
+    fn alloc(&self, gfp: bindings::gfp_t) -> Option<(Block, Dma)> {
+        let block = self.take_block(&mut self.state.lock());
+        let (mut block, dma) = match block {
             Some(block) => block,
             None => self.alloc_from_new_chunk(gfp)?,
         };
         if DEBUG {
-            self.check_poison(vaddr, gfp);
+            self.check_poison(&mut block, gfp);
         }
         if want_init_on_alloc(gfp) {
-            // SAFETY: The block is `size` bytes, now the caller's.
-            unsafe { ptr::write_bytes(vaddr, 0, self.geo.size) };
+            block.fill(0);
         }
-        Some((vaddr, dma))
+        Some((block, dma))
     }
 
     /// The slow path of `alloc`: a new chunk, allocated without the lock
     /// because that may sleep.
     #[cold]
     #[inline(never)]
-    fn alloc_from_new_chunk(&self, gfp: bindings::gfp_t) -> Option<(*mut u8, Dma)> {
+    fn alloc_from_new_chunk(&self, gfp: bindings::gfp_t) -> Option<(Block, Dma)> {
         if !MIGHT_ALLOC_ALWAYS {
             might_alloc(gfp);
         }
-        let rec = self.new_chunk(gfp & !bindings::__GFP_ZERO)?;
+        let chunk = self.new_chunk(gfp & !bindings::__GFP_ZERO)?;
         let mut state = self.state.lock();
-        self.add_chunk(&mut state, rec);
-        Self::take_block(&mut state)
+        self.add_chunk(&mut state, chunk);
+        self.take_block(&mut state)
     }
 
     /// Debug builds: a free block must still hold its poison.
-    fn check_poison(&self, vaddr: *mut u8, gfp: bindings::gfp_t) {
-        // SAFETY: The block is `size` bytes of the pool's memory, now ours.
-        let bytes = unsafe { core::slice::from_raw_parts(vaddr, self.geo.size) };
-        if let Some(at) = blocks::poison_damage::<Dma>(bytes) {
+    fn check_poison(&self, block: &mut Block, gfp: bindings::gfp_t) {
+        let vaddr = block.vaddr.as_ptr();
+        if let Some(at) = blocks::poison_damage::<Dma>(block.bytes()) {
             dev_err!(
                 self.dev(),
                 "dma_pool_alloc {}, {:p} (corrupted: byte {} written after free)\n",
@@ -278,14 +312,25 @@ impl DmaPool {
             };
         }
         if !want_init_on_alloc(gfp) {
-            // SAFETY: The block is `size` bytes of the pool's memory, now the
-            // caller's and not yet handed out.
-            unsafe { ptr::write_bytes(vaddr, blocks::POISON_ALLOCATED, self.geo.size) };
+            block.fill(blocks::POISON_ALLOCATED);
         }
     }
 
+    /// Takes back a block.
+    ///
+    /// # Safety
+    ///
+    /// `vaddr` and `dma` must be a block that this pool handed out and that
+    /// its holder gives back, using it no more. (Debug builds check that
+    /// the block is the pool's and not free already.)
     #[inline]
-    fn free(&self, vaddr: *mut u8, dma: Dma) {
+    unsafe fn free(&self, vaddr: NonNull<u8>, dma: Dma) {
+        // INVARIANT: The caller's guarantee.
+        let mut block = Block {
+            vaddr,
+            size: self.geo.size,
+        };
+        let vaddr = vaddr.as_ptr();
         let mut state = self.state.lock();
         if DEBUG {
             let err = if state.find_chunk(dma, self.geo.allocation).is_none() {
@@ -307,15 +352,13 @@ impl DmaPool {
                 );
                 return;
             }
-            // SAFETY: The block lies in one of the pool's chunks and is not
-            // free: it is the caller's `size` bytes, handed back.
-            unsafe { ptr::write_bytes(vaddr, blocks::POISON_FREED, self.geo.size) };
+            block.fill(blocks::POISON_FREED);
         } else if want_init_on_free() {
-            // SAFETY: The caller hands back a block of `size` bytes.
-            unsafe { ptr::write_bytes(vaddr, 0, self.geo.size) };
+            block.fill(0);
         }
-        // SAFETY: The caller hands back a block this pool gave out, so it is
-        // valid for the header and not on the list.
+        // INVARIANT: A block of the pool that no one uses any more.
+        // SAFETY: A block this pool gave out, handed back (the caller's
+        // guarantee): valid for the header, and not on the list.
         unsafe { state.free.push(vaddr, dma) };
         // Wrapping, never a panic: after a double free that only debug builds
         // catch, the count is off and destroy reports the pool busy.
@@ -555,7 +598,7 @@ pub unsafe extern "C" fn dma_pool_create_node(
         DmaPool {
             state: IrqSpinLock::new(State {
                 free: FreeList::new(),
-                chunks: ptr::null_mut(),
+                chunks: None,
                 nr_blocks: 0,
                 nr_active: 0,
                 nr_pages: 0,
@@ -590,26 +633,25 @@ pub unsafe extern "C" fn dma_pool_destroy(pool: *mut bindings::dma_pool) {
         return;
     };
     unregister(p);
-    let (busy, mut chunk) = {
+    let (busy, mut chunks) = {
         let mut state = p.state.lock();
-        (
-            state.nr_active != 0,
-            core::mem::replace(&mut state.chunks, ptr::null_mut()),
-        )
+        (state.nr_active != 0, state.chunks.take())
     };
     if busy {
         // The device may still use the blocks: leak the chunks.
         dev_err!(p.dev(), "dma_pool_destroy {} busy\n", p.name());
     }
-    while !chunk.is_null() {
-        // SAFETY: Records on the list come from `new_chunk()`, and are now
-        // ours alone.
-        let Chunk { next, vaddr, dma } = KBox::into_inner(unsafe { KBox::from_raw(chunk) });
+    // One record at a time: a long list is not dropped recursively.
+    while let Some(chunk) = chunks {
+        let Chunk { next, vaddr, dma } = KBox::into_inner(chunk);
         if !busy {
-            // SAFETY: The chunk came from dma_alloc_attrs with these values.
-            unsafe { bindings::dma_free_attrs(p.dev, p.geo.allocation, vaddr.cast(), dma, 0) };
+            // SAFETY: The pool's own allocation of `allocation` bytes
+            // (`Chunk`), which nothing uses: no block is allocated.
+            unsafe {
+                bindings::dma_free_attrs(p.dev, p.geo.allocation, vaddr.as_ptr().cast(), dma, 0)
+            };
         }
-        chunk = next;
+        chunks = next;
     }
     // SAFETY: `pool` came from `KBox::into_raw` in `dma_pool_create_node`,
     // and the caller gives it up.
@@ -640,10 +682,11 @@ pub unsafe extern "C" fn dma_pool_alloc(
         return ptr::null_mut();
     }
     match p.alloc(mem_flags) {
-        Some((vaddr, dma)) => {
+        Some((block, dma)) => {
             // SAFETY: `handle` is writable, checked above.
             unsafe { handle.write(dma) };
-            vaddr.cast()
+            // The block is the caller's now.
+            block.vaddr.as_ptr().cast()
         }
         None => ptr::null_mut(),
     }
@@ -666,11 +709,12 @@ pub unsafe extern "C" fn dma_pool_free(
         report_no_pool("dma_pool_free");
         return;
     };
-    if vaddr.is_null() {
+    let Some(vaddr) = NonNull::new(vaddr.cast::<u8>()) else {
         report(p, "dma_pool_free", "NULL block");
         return;
-    }
-    p.free(vaddr.cast(), dma);
+    };
+    // SAFETY: By this function's contract, a block of the pool, given back.
+    unsafe { p.free(vaddr, dma) };
 }
 
 /// devres release of a managed pool: destroys it.

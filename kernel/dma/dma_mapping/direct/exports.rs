@@ -4,6 +4,11 @@
 //! architecture code call. C links to them by name, so `pub` is what makes
 //! them reachable.
 
+use super::super::args::{
+    Coherent,
+    Dir,
+    Pages, //
+};
 use super::super::dev::Dev;
 use super::{
     alloc,
@@ -15,6 +20,7 @@ use super::{
     Dma,
     Phys, //
 };
+use core::ptr::NonNull;
 use kernel::bindings::{
     self,
     device,
@@ -88,8 +94,17 @@ pub unsafe extern "C" fn dma_direct_free(
     dma_addr: Dma,
     attrs: c_ulong,
 ) {
-    // SAFETY: The caller passes a live device.
-    free(unsafe { Dev::new(dev) }, size, cpu_addr, dma_addr, attrs)
+    let Some(cpu_addr) = NonNull::new(cpu_addr) else {
+        return;
+    };
+    // SAFETY: The caller passes a live device and gives back one of its
+    // allocations.
+    unsafe {
+        free(
+            Dev::new(dev),
+            Coherent::new(cpu_addr, dma_addr, size, attrs),
+        )
+    }
 }
 
 /// `dma_direct_alloc_pages()`.
@@ -120,11 +135,20 @@ pub unsafe extern "C" fn dma_direct_free_pages(
     dev: *mut device,
     size: usize,
     page: *mut page,
-    _dma_addr: Dma,
+    dma_addr: Dma,
     _dir: dma_data_direction,
 ) {
-    // SAFETY: The caller passes a live device.
-    free_pages(unsafe { Dev::new(dev) }, size, page)
+    let Some(page) = NonNull::new(page) else {
+        return;
+    };
+    // SAFETY: The caller passes a live device and gives back one of its
+    // allocations (of dma-direct, which has no use for its direction).
+    unsafe {
+        free_pages(
+            Dev::new(dev),
+            Pages::new(page, dma_addr, size, Dir::BIDIRECTIONAL),
+        )
+    }
 }
 
 /// `dma_direct_set_offset()`: gives a device a range map with one
