@@ -452,21 +452,23 @@ pub unsafe extern "C" fn dma_free_pages(
     let Some(page) = NonNull::new(page) else {
         return;
     };
-    let checked = Dir::check(d, "dma_free_pages", dir);
-    let backend = Backend::coherent(d);
-    let Some(alloc_dir) = checked.or(backend.is_direct().then_some(Dir::BIDIRECTIONAL)) else {
-        // The IOMMU layer or the operations would unmap in no direction
-        // (C stops the kernel): the pages are leaked instead.
+    // With an invalid direction dma-direct, which has no use for it, still
+    // frees the pages, and dma-debug forgets them (reporting a direction
+    // other than the allocation's); the IOMMU layer or the operations
+    // would unmap in no direction (C stops the kernel), so the pages are
+    // kept instead.
+    let Some(dir) = Dir::check(d, "dma_free_pages", dir).or(Backend::coherent(d)
+        .is_direct()
+        .then_some(Dir::BIDIRECTIONAL))
+    else {
         return;
     };
     // SAFETY: By this function's contract, one of the device's page
     // allocations, made in this direction (or, if the caller passed none,
     // one of dma-direct, which has no use for it), which the caller no
     // longer uses, given back.
-    let mem = unsafe { Pages::new(page, dma_handle, size, alloc_dir) };
-    if checked.is_some() {
-        debug::debug_dma_free_pages(d, &mem);
-    }
+    let mem = unsafe { Pages::new(page, dma_handle, size, dir) };
+    debug::debug_dma_free_pages(d, &mem);
     free_pages_quiet(d, mem);
 }
 

@@ -18,7 +18,10 @@ use super::args::{
     SgMapping,
     Table, //
 };
-use super::backend::device_of;
+use super::backend::{
+    device_of,
+    Backend, //
+};
 use super::dev::Dev;
 use super::hooks::{
     debug,
@@ -160,8 +163,16 @@ pub unsafe extern "C" fn dma_free_noncontiguous(
     let Some(table) = NonNull::new(sgt) else {
         return;
     };
-    // An invalid direction is reported; the memory is still freed.
-    let checked = Dir::check(d, "dma_free_noncontiguous", dir);
+    // With an invalid direction the IOMMU layer and dma-direct, which have
+    // no use for it, still free the memory, and dma-debug forgets it
+    // (reporting a direction other than the allocation's); a device's
+    // operations would unmap in no direction (C stops the kernel), so the
+    // memory is kept instead.
+    let Some(checked) = Dir::check(d, "dma_free_noncontiguous", dir)
+        .or((d.uses_iommu() || Backend::coherent(d).is_direct()).then_some(Dir::BIDIRECTIONAL))
+    else {
+        return;
+    };
     // SAFETY: The caller passes a live table of the device, made by the
     // IOMMU layer when it handles the device, else by `alloc_single_sgt()`,
     // which got it from `KBox::into_raw()` with one entry of pages from
@@ -170,7 +181,7 @@ pub unsafe extern "C" fn dma_free_noncontiguous(
     unsafe {
         trace::dma_free_sgt(d, Table::new(table), size, dir);
         let sgl = (*sgt).sgl;
-        if let Some(checked) = checked {
+        {
             let sg = SgMapping::new(sgl, (*sgt).orig_nents as c_int, checked, 0);
             debug::debug_dma_unmap_sg(d, &sg);
         }
@@ -179,8 +190,7 @@ pub unsafe extern "C" fn dma_free_noncontiguous(
             return;
         }
         if let Some(page) = NonNull::new(bindings::sg_page(sgl)) {
-            let alloc_dir = checked.unwrap_or(Dir::BIDIRECTIONAL);
-            free_pages_quiet(d, Pages::new(page, (*sgl).dma_address, size, alloc_dir));
+            free_pages_quiet(d, Pages::new(page, (*sgl).dma_address, size, checked));
         }
         bindings::sg_free_table(sgt);
         drop(KBox::from_raw(sgt));

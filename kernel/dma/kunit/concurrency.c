@@ -98,6 +98,7 @@ static void concurrent_map_sync_unmap(struct kunit *test)
 	atomic_t bad = ATOMIC_INIT(0), ops = ATOMIC_INIT(0);
 	struct dma_pool *pool;
 	long errors;
+	u64 mark;
 	int i;
 
 	/* No device transfer here: any buffer may be reached directly. */
@@ -105,6 +106,7 @@ static void concurrent_map_sync_unmap(struct kunit *test)
 	pool = dma_pool_create("kunit-concurrent", dev, 96, 32, 0);
 	KUNIT_ASSERT_NOT_NULL(test, pool);
 	errors = dma_kunit_counter(test, "error_count");
+	mark = dma_kunit_log_mark();
 	for (i = 0; i < THREADS; i++) {
 		struct task_struct *t;
 
@@ -123,7 +125,17 @@ static void concurrent_map_sync_unmap(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, atomic_read(&bad), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ops), THREADS * ROUNDS);
-	KUNIT_EXPECT_EQ(test, dma_kunit_counter(test, "error_count"), errors);
+	/*
+	 * Upstream's mapping core reports an unmap to dma-debug after the
+	 * IOMMU has released the address. Another thread may map the same
+	 * IOVA in between and sync it while dma-debug holds both mappings,
+	 * which it then cannot tell apart: a false "sync DMA memory it has
+	 * not allocated" (rust-dma-core.rst). The Rust core reports first.
+	 */
+	if (!IS_ENABLED(CONFIG_DMA_RUST_MAPPING) && dma_kunit_setup(dev) == DMA_SETUP_IOMMU)
+		KUNIT_EXPECT_FALSE(test, dma_kunit_log_has(mark, "DMA-API", "free"));
+	else
+		KUNIT_EXPECT_EQ(test, dma_kunit_counter(test, "error_count"), errors);
 }
 
 static struct kunit_case dma_api_concurrency_cases[] = {

@@ -2,13 +2,16 @@
 /*
  * What the Rust mapping core (CONFIG_DMA_RUST_MAPPING) does beyond C: a
  * call without a device, or with an invalid DMA direction, is reported and
- * refused. The C core crashes on both (a NULL dereference, BUG()), so this
- * suite is built only with the Rust core.
+ * refused, and a free with an invalid direction is reported and still
+ * frees what it can. The C core crashes on these (a NULL dereference,
+ * BUG()), so this suite is built only with the Rust core.
  */
 
 #include <linux/dma-mapping.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "dma_api_kunit.h"
 
@@ -71,8 +74,88 @@ static void rust_mapping_no_device_refused(struct kunit *test)
 						  NULL));
 }
 
+/*
+ * Whether dma-api/dump lists a record at @dma of @len bytes: 1 or 0, or -1
+ * without dma-debug (dma_debug=off).
+ */
+static int dump_lists(struct kunit *test, dma_addr_t dma, size_t len)
+{
+	const size_t size = SZ_1M;
+	char needle[48];
+	char *dump;
+	int ret;
+
+	dump = vmalloc(size);
+	KUNIT_ASSERT_NOT_NULL(test, dump);
+	snprintf(needle, sizeof(needle), " D=%llx L=%zx ", (u64)dma, len);
+	ret = dma_kunit_debugfs_read("dump", dump, size);
+	if (ret >= 0) {
+		char dis[8] = "";
+
+		dma_kunit_debugfs_read("disabled", dis, sizeof(dis));
+		ret = (dis[0] == 'Y' || dis[0] == '1') ? -1 : strstr(dump, needle) != NULL;
+	}
+	vfree(dump);
+	return ret;
+}
+
+/*
+ * A free with an invalid direction is reported, and what the backend frees
+ * without a direction (dma-direct, the IOMMU layer's non-contiguous memory)
+ * is freed: dma-debug forgets its record, and a new allocation works.
+ * Behind the IOMMU, dma_free_pages() would unmap in no direction: the
+ * pages are kept, and a free with the right direction still frees them.
+ */
+static void rust_mapping_free_bad_direction(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	bool iommu = dma_kunit_setup(dev) == DMA_SETUP_IOMMU;
+	struct sg_table *sgt;
+	struct page *page;
+	dma_addr_t dma;
+	size_t len;
+	int tracked;
+	u64 mark;
+
+	page = dma_alloc_pages(dev, PAGE_SIZE, &dma, DMA_TO_DEVICE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	tracked = dump_lists(test, dma, PAGE_SIZE);
+	KUNIT_EXPECT_NE(test, tracked, 0);
+	mark = dma_kunit_log_mark();
+	dma_free_pages(dev, PAGE_SIZE, page, dma, BAD_DIR);
+	KUNIT_EXPECT_TRUE(test, dma_kunit_log_has(mark, "dma_free_pages: invalid DMA direction 7",
+						  NULL));
+	if (iommu) {
+		if (tracked > 0)
+			KUNIT_EXPECT_EQ(test, dump_lists(test, dma, PAGE_SIZE), 1);
+		dma_free_pages(dev, PAGE_SIZE, page, dma, DMA_TO_DEVICE);
+	}
+	if (tracked > 0)
+		KUNIT_EXPECT_EQ(test, dump_lists(test, dma, PAGE_SIZE), 0);
+
+	sgt = dma_alloc_noncontiguous(dev, PAGE_SIZE, DMA_FROM_DEVICE, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, sgt);
+	dma = sg_dma_address(sgt->sgl);
+	len = sg_dma_len(sgt->sgl);
+	tracked = dump_lists(test, dma, len);
+	KUNIT_EXPECT_NE(test, tracked, 0);
+	mark = dma_kunit_log_mark();
+	dma_free_noncontiguous(dev, PAGE_SIZE, sgt, BAD_DIR);
+	KUNIT_EXPECT_TRUE(test, dma_kunit_log_has(mark,
+						  "dma_free_noncontiguous: invalid DMA direction 7",
+						  NULL));
+	if (tracked > 0)
+		KUNIT_EXPECT_EQ(test, dump_lists(test, dma, len), 0);
+
+	/* Nothing was left half freed: the same allocations work again. */
+	page = dma_alloc_pages(dev, PAGE_SIZE, &dma, DMA_TO_DEVICE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	dma_free_pages(dev, PAGE_SIZE, page, dma, DMA_TO_DEVICE);
+}
+
 static struct kunit_case dma_rust_mapping_cases[] = {
 	KUNIT_CASE(rust_mapping_bad_direction_refused),
+	KUNIT_CASE(rust_mapping_free_bad_direction),
 	KUNIT_CASE(rust_mapping_no_device_refused),
 	{}
 };
