@@ -44,6 +44,7 @@ use kernel::bindings::{
 use kernel::error::to_result;
 use kernel::ffi::{
     c_int,
+    c_uint,
     c_ulong,
     c_void, //
 };
@@ -122,21 +123,32 @@ pub(crate) fn map_phys(dev: Dev<'_>, buf: Buf, dir: Dir) -> Dma {
 }
 
 /// Bounces a mapping of memory through swiotlb.
-#[inline(never)]
+#[inline(always)]
 fn swiotlb_map(dev: Dev<'_>, buf: Buf, dir: Dir) -> Dma {
     if buf.is_mmio() {
         return DMA_MAPPING_ERROR;
     }
+    // SAFETY: The buffer is memory that stays valid, with the device, until
+    // the mapping is removed (`Buf`).
+    unsafe { swiotlb_map_raw(dev, buf.phys(), buf.size(), dir, buf.attrs()) }
+}
+
+/// [`swiotlb_map`], out of line and with the buffer in registers (a `Buf`
+/// would go through the stack, on the fast path of every map).
+///
+/// # Safety
+///
+/// The `size` bytes at `phys` must be memory that stays valid, with the
+/// device, until the mapping is removed.
+#[inline(never)]
+unsafe fn swiotlb_map_raw(dev: Dev<'_>, phys: Phys, size: usize, dir: Dir, attrs: c_ulong) -> Dma {
     #[cfg(CONFIG_SWIOTLB)]
-    // SAFETY: The device is live; the buffer is memory that stays valid,
-    // with the device, until the mapping is removed (`Buf`), so swiotlb may
-    // copy from it now and to it then.
-    return unsafe {
-        bindings::swiotlb_map(dev.raw(), buf.phys(), buf.size(), dir.raw(), buf.attrs())
-    };
+    // SAFETY: The device is live; swiotlb may copy from the memory now and
+    // to it when the mapping is removed (the caller's guarantee).
+    return unsafe { bindings::swiotlb_map(dev.raw(), phys, size, dir.raw(), attrs) };
     #[cfg(not(CONFIG_SWIOTLB))]
     {
-        let _ = (dev, dir);
+        let _ = (dev, phys, size, dir, attrs);
         DMA_MAPPING_ERROR
     }
 }
@@ -212,19 +224,12 @@ pub(crate) fn sync_for_cpu(dev: Dev<'_>, range: Range) {
 
 /// Maps each entry of a scatterlist (`dma_direct_map_sg()`): the number of
 /// DMA segments, one per entry; on failure, unmaps what it mapped.
+#[inline(always)]
 pub(crate) fn map_sg(dev: Dev<'_>, sg: SgBuf<'_>, dir: Dir, attrs: c_ulong) -> Result<c_int> {
     #[cfg(CONFIG_PCI_P2PDMA)]
     // SAFETY: The state is plain data, valid when zeroed, as C starts it.
     let mut p2p: bindings::pci_p2pdma_map_state = unsafe { core::mem::zeroed() };
     for (mapped, (entry, buf)) in (0..).zip(sg.bufs(attrs)) {
-        // Unmaps the entries before this one.
-        let undo = || {
-            // SAFETY: The first `mapped` entries were mapped just now, in
-            // this direction, and are ours to unmap.
-            let done =
-                unsafe { SgMapping::new(sg.list().raw(), mapped, dir, attrs | ATTR_SKIP_CPU_SYNC) };
-            unmap_sg(dev, done);
-        };
         #[cfg(CONFIG_PCI_P2PDMA)]
         // SAFETY: The device is live; the entry's page is valid (`SgBuf`).
         match unsafe { bindings::pci_p2pdma_state(&mut p2p, dev.raw(), entry.page()) } {
@@ -241,7 +246,7 @@ pub(crate) fn map_sg(dev: Dev<'_>, sg: SgBuf<'_>, dir: Dir, attrs: c_ulong) -> R
                 continue;
             }
             _ => {
-                undo();
+                undo_map_sg(dev, sg, mapped, dir, attrs);
                 return Err(Error::from_errno(-(bindings::EREMOTEIO as c_int)));
             }
         }
@@ -250,16 +255,29 @@ pub(crate) fn map_sg(dev: Dev<'_>, sg: SgBuf<'_>, dir: Dir, attrs: c_ulong) -> R
             // SAFETY: The entry is being mapped: nothing relies on its DMA
             // fields yet.
             unsafe { entry.set_dma(dma, entry.dma_len()) };
-            undo();
+            undo_map_sg(dev, sg, mapped, dir, attrs);
             return Err(EIO);
         }
-        // SAFETY: As above: the entry is being mapped.
-        unsafe { entry.set_dma(dma, entry.length()) };
+        // SAFETY: The entry is being mapped: nothing relies on its DMA
+        // fields yet.
+        unsafe { entry.set_dma(dma, buf.size() as c_uint) };
     }
     Ok(sg.list().nents())
 }
 
+/// Unmaps the first `mapped` entries of a list that [`map_sg`] failed to
+/// map whole.
+#[cold]
+#[inline(never)]
+fn undo_map_sg(dev: Dev<'_>, sg: SgBuf<'_>, mapped: c_int, dir: Dir, attrs: c_ulong) {
+    // SAFETY: The first `mapped` entries were mapped just now, in this
+    // direction, and are ours to unmap.
+    let done = unsafe { SgMapping::new(sg.list().raw(), mapped, dir, attrs | ATTR_SKIP_CPU_SYNC) };
+    unmap_sg(dev, done);
+}
+
 /// Unmaps a scatterlist mapped by [`map_sg`] (`dma_direct_unmap_sg()`).
+#[inline(always)]
 pub(crate) fn unmap_sg(dev: Dev<'_>, sg: SgMapping<'_>) {
     for (entry, map) in sg.into_mappings() {
         match map {

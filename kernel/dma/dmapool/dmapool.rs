@@ -96,24 +96,26 @@ struct Chunk {
 ///
 /// # Invariants
 ///
-/// `vaddr` is the first of `size` bytes of one of the pool's chunks, the
-/// pool's block size, that no one else uses.
-struct Block {
+/// `vaddr` is the first of `pool`'s block size bytes, in one of `pool`'s
+/// chunks, that no one else uses.
+struct Block<'p> {
     vaddr: NonNull<u8>,
-    size: usize,
+    pool: &'p DmaPool,
 }
 
-impl Block {
+impl Block<'_> {
     /// Fills the block with `byte`.
     fn fill(&mut self, byte: u8) {
-        // SAFETY: `size` bytes that are the holder's (type invariant).
-        unsafe { ptr::write_bytes(self.vaddr.as_ptr(), byte, self.size) };
+        // SAFETY: The block's bytes, which are the holder's (type
+        // invariant).
+        unsafe { ptr::write_bytes(self.vaddr.as_ptr(), byte, self.pool.geo.size) };
     }
 
     /// The block's bytes.
     fn bytes(&self) -> &[u8] {
-        // SAFETY: `size` bytes that are the holder's (type invariant).
-        unsafe { core::slice::from_raw_parts(self.vaddr.as_ptr(), self.size) }
+        // SAFETY: The block's bytes, which are the holder's (type
+        // invariant).
+        unsafe { core::slice::from_raw_parts(self.vaddr.as_ptr(), self.pool.geo.size) }
     }
 }
 
@@ -244,20 +246,20 @@ impl DmaPool {
 
     /// Takes a free block and counts it in use.
     #[inline]
-    fn take_block(&self, state: &mut State) -> Option<(Block, Dma)> {
+    fn take_block(&self, state: &mut State) -> Option<(Block<'_>, Dma)> {
         let (vaddr, dma) = state.free.pop()?;
         state.nr_active = state.nr_active.wrapping_add(1);
         // INVARIANT: A block of the pool off the free list: ours.
         let block = Block {
             // SAFETY: Blocks on the list lie in chunks, which are not NULL.
             vaddr: unsafe { NonNull::new_unchecked(vaddr) },
-            size: self.geo.size,
+            pool: self,
         };
         Some((block, dma))
     }
 
     #[inline]
-    fn alloc(&self, gfp: bindings::gfp_t) -> Option<(Block, Dma)> {
+    fn alloc(&self, gfp: bindings::gfp_t) -> Option<(Block<'_>, Dma)> {
         let block = self.take_block(&mut self.state.lock());
         let (mut block, dma) = match block {
             Some(block) => block,
@@ -276,7 +278,7 @@ impl DmaPool {
     /// because that may sleep.
     #[cold]
     #[inline(never)]
-    fn alloc_from_new_chunk(&self, gfp: bindings::gfp_t) -> Option<(Block, Dma)> {
+    fn alloc_from_new_chunk(&self, gfp: bindings::gfp_t) -> Option<(Block<'_>, Dma)> {
         if !MIGHT_ALLOC_ALWAYS {
             might_alloc(gfp);
         }
@@ -287,7 +289,7 @@ impl DmaPool {
     }
 
     /// Debug builds: a free block must still hold its poison.
-    fn check_poison(&self, block: &mut Block, gfp: bindings::gfp_t) {
+    fn check_poison(&self, block: &mut Block<'_>, gfp: bindings::gfp_t) {
         let vaddr = block.vaddr.as_ptr();
         if let Some(at) = blocks::poison_damage::<Dma>(block.bytes()) {
             dev_err!(
@@ -326,10 +328,7 @@ impl DmaPool {
     #[inline]
     unsafe fn free(&self, vaddr: NonNull<u8>, dma: Dma) {
         // INVARIANT: The caller's guarantee.
-        let mut block = Block {
-            vaddr,
-            size: self.geo.size,
-        };
+        let mut block = Block { vaddr, pool: self };
         let vaddr = vaddr.as_ptr();
         let mut state = self.state.lock();
         if DEBUG {

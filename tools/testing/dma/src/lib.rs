@@ -28,6 +28,10 @@ mod dmapool_blocks;
 #[path = "../../../../kernel/dma/dma_debug/entry.rs"]
 mod debug_entry;
 
+#[allow(dead_code)]
+#[path = "../../../../kernel/dma/swiotlb/slots.rs"]
+mod swiotlb_slots;
+
 #[cfg(test)]
 mod rng;
 
@@ -42,3 +46,6 @@ mod range_map_tests;
 
 #[cfg(test)]
 mod debug_tests;
+
+#[cfg(test)]
+mod swiotlb_tests;

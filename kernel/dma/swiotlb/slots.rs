@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! swiotlb's slot allocator: which slots of a pool's area a bounce buffer
+//! gets, the arithmetic of the alignment rules, and the bookkeeping that
+//! lets an unmap free exactly what the map took.
+//!
+//! Pure logic over arrays the caller owns (it uses only `core`): the kernel
+//! keeps them in its pools, one [`Area`] per area lock, and the host tests
+//! (`tools/testing/dma`) in vectors, against a flat model.
+//!
+//! Beyond C, the search is bounded: C scans slot by slot from the area's
+//! next-fit index and, in a fragmented area, may walk all of it under the
+//! lock. Here each segment of [`SEGSIZE`] slots has a summary, its longest
+//! free run, and free slots are a bitmap: a segment that cannot hold the
+//! request costs one byte compare, and a segment that can is searched a
+//! word at a time. An allocation costs at most one summary read per
+//! segment plus the candidate starts of one segment, however fragmented
+//! the area is.
+
+/// log2 of a slot's size.
+pub(crate) const SHIFT: u32 = 11;
+/// A slot's size in bytes (`IO_TLB_SIZE`).
+pub(crate) const SLOT_SIZE: u64 = 1 << SHIFT;
+/// Slots in a segment, the longest run one mapping may take
+/// (`IO_TLB_SEGSIZE`).
+pub(crate) const SEGSIZE: usize = 128;
+/// The original address of a free slot (`INVALID_PHYS_ADDR`).
+pub(crate) const INVALID: u64 = u64::MAX;
+
+const WORDS_PER_SEG: usize = SEGSIZE / 64;
+
+/// What a pool records about each slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Slot {
+    /// The original address the slot bounces, or [`INVALID`].
+    pub(crate) orig_addr: u64,
+    /// Bytes of the allocation from the data's start plus this slot's
+    /// distance from the allocation's first slot on: on the first slot,
+    /// the allocation's size less the data's in-slot offset. On the last
+    /// slot it may be negative (C's `size_t` wraps there), which the
+    /// partial syncs' bounds rely on.
+    pub(crate) alloc_size: i64,
+    /// On the first slot of the data: how many padding slots precede it.
+    pub(crate) pad_slots: u16,
+}
+
+impl Slot {
+    /// A free slot.
+    pub(crate) const FREE: Slot = Slot {
+        orig_addr: INVALID,
+        alloc_size: 0,
+        pad_slots: 0,
+    };
+}
+
+/// A device's constraints on its bounce buffers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Constraints {
+    /// `dma_get_min_align_mask()`: low bits of the original address that
+    /// the bounce address keeps.
+    pub(crate) min_align_mask: u64,
+    /// The alignment the caller asks of the allocation (dma-iommu passes
+    /// its IOVA granule; streaming mappings pass 0).
+    pub(crate) alloc_align_mask: u64,
+    /// `dma_get_seg_boundary()`: no buffer may cross a multiple of
+    /// `boundary_mask + 1` in DMA address space.
+    pub(crate) boundary_mask: u64,
+    /// `PAGE_SIZE`.
+    pub(crate) page_size: u64,
+}
+
+/// Where a mapping lies in its allocation, as `swiotlb_tbl_map_single()`
+/// lays it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// Bytes to allocate, padding included.
+    pub(crate) size: u64,
+    /// Whole padding slots before the data's first slot.
+    pub(crate) pad_slots: usize,
+    /// Offset of the data in its first slot.
+    pub(crate) offset: u64,
+}
+
+impl Layout {
+    /// The layout of a mapping of `mapping_size` bytes at `orig_addr`.
+    ///
+    /// The data keeps the bits of `orig_addr` under the device's
+    /// `min_align_mask`, up to the allocation's alignment: offsets of a
+    /// slot or more become padding slots.
+    pub(crate) fn new(orig_addr: u64, mapping_size: u64, c: &Constraints) -> Self {
+        let offset = orig_addr & c.min_align_mask & (c.alloc_align_mask | (SLOT_SIZE - 1));
+        let size = align_up(mapping_size + offset, c.alloc_align_mask + 1);
+        Layout {
+            size,
+            pad_slots: (offset >> SHIFT) as usize,
+            offset: offset & (SLOT_SIZE - 1),
+        }
+    }
+
+    /// Slots the allocation takes.
+    pub(crate) fn nslots(&self) -> usize {
+        nr_slots(self.size)
+    }
+}
+
+/// Slots that `bytes` bytes take.
+pub(crate) fn nr_slots(bytes: u64) -> usize {
+    bytes.div_ceil(SLOT_SIZE) as usize
+}
+
+fn align_up(v: u64, align: u64) -> u64 {
+    // `align` is a power of two (a mask plus one), or 0 for a mask of all
+    // ones, which no size reaches.
+    if align == 0 {
+        return v;
+    }
+    (v + align - 1) & !(align - 1)
+}
+
+/// The masks the search checks a candidate's DMA address against.
+#[derive(Clone, Copy, Debug)]
+struct Search {
+    /// Bits of the first slot's address that must be zero.
+    alloc_align_mask: u64,
+    /// Bits that must equal those of the original address (when it is not
+    /// 0).
+    iotlb_align_mask: u64,
+    /// Slots in a boundary unit.
+    max_slots: u64,
+    /// Candidate starts: every slot, or only the aligned ones.
+    stride: usize,
+}
+
+impl Search {
+    fn new(size: u64, c: &Constraints) -> Self {
+        let mut alloc_align_mask = c.alloc_align_mask;
+        let mut iotlb_align_mask = c.min_align_mask;
+        // Unaligned requests of a page or more are page aligned, as they
+        // have always been.
+        if alloc_align_mask == 0 && iotlb_align_mask == 0 && size >= c.page_size {
+            alloc_align_mask = c.page_size - 1;
+        }
+        alloc_align_mask |= SLOT_SIZE - 1;
+        iotlb_align_mask &= !alloc_align_mask;
+        Search {
+            alloc_align_mask,
+            iotlb_align_mask,
+            max_slots: (c.boundary_mask >> SHIFT) + 1,
+            stride: max_slots_of(alloc_align_mask.max(iotlb_align_mask)),
+        }
+    }
+}
+
+/// Slots in a unit of `mask + 1` bytes, at least one.
+fn max_slots_of(mask: u64) -> usize {
+    ((mask >> SHIFT) + 1).min(SEGSIZE as u64) as usize
+}
+
+/// One area of a pool: its slots, which one lock guards.
+///
+/// # Invariants
+///
+/// - `slots`, `free` and `longest` describe the same `nslabs` slots, a
+///   whole number of segments: `free` has a bit per slot (set: free) and
+///   `longest` the longest run of free slots of each segment.
+/// - A slot is free exactly when it belongs to no allocation; a free slot's
+///   record is [`Slot::FREE`].
+/// - `used` counts the slots that are not free.
+pub(crate) struct Area<'a> {
+    slots: &'a mut [Slot],
+    free: &'a mut [u64],
+    longest: &'a mut [u8],
+    /// The DMA address of the area's first slot (unencrypted, as the
+    /// device sees it).
+    dma_start: u64,
+    /// Where the next search starts (C's next-fit index), a slot index.
+    next: usize,
+    used: usize,
+}
+
+/// Why an area was not made.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum AreaError {
+    /// The area is not a whole number of segments, or the arrays' lengths
+    /// disagree.
+    Size,
+}
+
+impl<'a> Area<'a> {
+    /// Sizes of the arrays for `nslabs` slots: records, bitmap words and
+    /// summaries.
+    pub(crate) const fn array_sizes(nslabs: usize) -> (usize, usize, usize) {
+        (nslabs, nslabs / 64, nslabs / SEGSIZE)
+    }
+
+    /// An area of free slots over the caller's arrays, whose DMA addresses
+    /// start at `dma_start`.
+    pub(crate) fn new(
+        slots: &'a mut [Slot],
+        free: &'a mut [u64],
+        longest: &'a mut [u8],
+        dma_start: u64,
+    ) -> Result<Self, AreaError> {
+        let n = slots.len();
+        if n == 0
+            || !n.is_multiple_of(SEGSIZE)
+            || Self::array_sizes(n) != (n, free.len(), longest.len())
+        {
+            return Err(AreaError::Size);
+        }
+        slots.fill(Slot::FREE);
+        free.fill(u64::MAX);
+        longest.fill(SEGSIZE as u8);
+        // INVARIANT: All slots free, each segment one run.
+        Ok(Area {
+            slots,
+            free,
+            longest,
+            dma_start,
+            next: 0,
+            used: 0,
+        })
+    }
+
+    /// Slots in the area.
+    pub(crate) fn nslabs(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Slots in use.
+    pub(crate) fn used(&self) -> usize {
+        self.used
+    }
+
+    /// A slot's record.
+    pub(crate) fn slot(&self, index: usize) -> &Slot {
+        &self.slots[index]
+    }
+
+    /// Whether slot `index` is free.
+    pub(crate) fn is_free(&self, index: usize) -> bool {
+        self.free[index / 64] & (1 << (index % 64)) != 0
+    }
+
+    /// The longest run of free slots in the area.
+    pub(crate) fn longest_free_run(&self) -> usize {
+        self.longest.iter().copied().max().unwrap_or(0) as usize
+    }
+
+    /// The DMA address of slot `index`.
+    fn slot_dma(&self, index: usize) -> u64 {
+        self.dma_start.wrapping_add((index as u64) << SHIFT)
+    }
+
+    /// Whether slots `start..start + n`, within one segment, are all free.
+    fn run_free(&self, start: usize, n: usize) -> bool {
+        let seg_word = (start / SEGSIZE) * WORDS_PER_SEG;
+        let bit = start % SEGSIZE;
+        let seg = (self.free[seg_word] as u128) | ((self.free[seg_word + 1] as u128) << 64);
+        let mask = if n == SEGSIZE {
+            u128::MAX
+        } else {
+            ((1u128 << n) - 1) << bit
+        };
+        seg & mask == mask
+    }
+
+    /// Recomputes segment `seg`'s longest free run.
+    fn summarise(&mut self, seg: usize) {
+        let w = seg * WORDS_PER_SEG;
+        let mut bits = (self.free[w] as u128) | ((self.free[w + 1] as u128) << 64);
+        let mut longest = 0;
+        while bits != 0 {
+            let tz = bits.trailing_zeros();
+            let run = (bits >> tz).trailing_ones();
+            longest = longest.max(run);
+            if tz + run >= 128 {
+                break;
+            }
+            bits &= !(((1u128 << run) - 1) << tz);
+        }
+        self.longest[seg] = longest as u8;
+    }
+
+    /// Marks `start..start + n` (one segment) free or used.
+    fn mark(&mut self, start: usize, n: usize, free: bool) {
+        for i in start..start + n {
+            let (w, b) = (i / 64, 1u64 << (i % 64));
+            if free {
+                self.free[w] |= b;
+            } else {
+                self.free[w] &= !b;
+            }
+        }
+        self.summarise(start / SEGSIZE);
+    }
+
+    /// Whether `n` slots from `start` fit the search's rules.
+    fn fits(&self, start: usize, n: usize, orig_addr: u64, s: &Search) -> bool {
+        let addr = self.slot_dma(start);
+        if addr & s.alloc_align_mask != 0 {
+            return false;
+        }
+        if orig_addr != 0 && addr & s.iotlb_align_mask != orig_addr & s.iotlb_align_mask {
+            return false;
+        }
+        // The device's segment boundary, in slots from the boundary unit's
+        // start (`iommu_is_span_boundary()`).
+        let unit = s.max_slots;
+        let pos = ((addr >> SHIFT) & (unit.wrapping_sub(1))) as u128;
+        if unit != 0 && pos + n as u128 > unit as u128 {
+            return false;
+        }
+        start % SEGSIZE + n <= SEGSIZE && self.run_free(start, n)
+    }
+
+    /// Finds and takes the slots of a mapping of `mapping_size` bytes at
+    /// `orig_addr`, and records it. Returns the index of the data's first
+    /// slot (after any padding slots) and the data's offset in it, or
+    /// `None` when the area has no room for it.
+    pub(crate) fn map(
+        &mut self,
+        orig_addr: u64,
+        mapping_size: u64,
+        c: &Constraints,
+    ) -> Option<(usize, u64)> {
+        let layout = Layout::new(orig_addr, mapping_size, c);
+        let nslots = layout.nslots();
+        if nslots == 0 || nslots > SEGSIZE || nslots > self.nslabs() - self.used {
+            return None;
+        }
+        let s = Search::new(layout.size, c);
+        let start = self.search(orig_addr, nslots, &s)?;
+        // The offset of the data in its first slot, as the unmap computes
+        // it from the bounce address: only the bits under the device's
+        // min_align_mask below a slot.
+        let in_slot = orig_addr & c.min_align_mask & (SLOT_SIZE - 1);
+        self.mark(start, nslots, false);
+        let size = layout.size as i64;
+        for (i, slot) in self.slots[start..start + nslots].iter_mut().enumerate() {
+            slot.alloc_size = size - (in_slot as i64 + ((i as i64) << SHIFT));
+        }
+        let first = start + layout.pad_slots;
+        self.slots[first].pad_slots = layout.pad_slots as u16;
+        for (i, slot) in self.slots[first..start + nslots].iter_mut().enumerate() {
+            slot.orig_addr = orig_addr.wrapping_add((i as u64) << SHIFT);
+        }
+        // INVARIANT: The slots taken are marked used and recorded, and
+        // counted.
+        self.used += nslots;
+        self.next = if start + nslots >= self.nslabs() {
+            0
+        } else {
+            start + nslots
+        };
+        Some((first, layout.offset))
+    }
+
+    /// The first fitting start, searching segments from the next-fit
+    /// index's on, and wrapping.
+    fn search(&self, orig_addr: u64, nslots: usize, s: &Search) -> Option<usize> {
+        let nsegs = self.nslabs() / SEGSIZE;
+        let first_seg = self.next / SEGSIZE;
+        for k in 0..=nsegs {
+            let seg = (first_seg + k) % nsegs;
+            if (self.longest[seg] as usize) < nslots {
+                continue;
+            }
+            // In the next-fit segment, start at the next-fit index on the
+            // first pass, and finish its earlier slots on the last.
+            let base = seg * SEGSIZE;
+            let (lo, hi) = match k {
+                0 => (self.next - base, SEGSIZE),
+                k if k == nsegs => (0, self.next - base),
+                _ => (0, SEGSIZE),
+            };
+            let mut i = lo;
+            while i < hi {
+                if self.fits(base + i, nslots, orig_addr, s) {
+                    return Some(base + i);
+                }
+                // Only starts whose address has the required alignment
+                // can fit; from an aligned one, step by the alignment.
+                let addr = self.slot_dma(base + i);
+                i += if addr & s.alloc_align_mask == 0
+                    && (orig_addr == 0
+                        || addr & s.iotlb_align_mask == orig_addr & s.iotlb_align_mask)
+                {
+                    s.stride
+                } else {
+                    1
+                };
+            }
+        }
+        None
+    }
+
+    /// Frees the allocation whose data starts `offset` bytes into slot
+    /// `index` (what [`Area::map`] returned), padding slots included.
+    /// Returns how many slots it freed; 0 for a slot that holds no
+    /// mapping's data.
+    pub(crate) fn unmap(&mut self, index: usize, offset: u64) -> usize {
+        if index >= self.nslabs() || self.is_free(index) || self.slots[index].orig_addr == INVALID {
+            return 0;
+        }
+        let pad = self.slots[index].pad_slots as usize;
+        let Some(start) = index.checked_sub(pad) else {
+            return 0;
+        };
+        let Ok(first_size) = u64::try_from(self.slots[start].alloc_size) else {
+            return 0;
+        };
+        let nslots = nr_slots(first_size + offset);
+        if nslots == 0 || start % SEGSIZE + nslots > SEGSIZE {
+            return 0;
+        }
+        for slot in &mut self.slots[start..start + nslots] {
+            *slot = Slot::FREE;
+        }
+        self.mark(start, nslots, true);
+        // INVARIANT: The allocation's slots are free again, and uncounted.
+        self.used -= nslots;
+        nslots
+    }
+}
+
+/// The pool's counters of slots in use, across its areas.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    /// Slots in use (`io_tlb_used`).
+    pub(crate) used: usize,
+    /// The most ever in use since the last reset (`io_tlb_used_hiwater`).
+    pub(crate) hiwater: usize,
+}
+
+impl Counters {
+    /// Counts `n` slots taken.
+    pub(crate) fn take(&mut self, n: usize) {
+        self.used += n;
+        self.hiwater = self.hiwater.max(self.used);
+    }
+
+    /// Counts `n` slots given back.
+    pub(crate) fn give(&mut self, n: usize) {
+        self.used -= n;
+    }
+
+    /// Resets the high-water mark, as writing 0 to `io_tlb_used_hiwater`
+    /// does.
+    pub(crate) fn reset_hiwater(&mut self) {
+        self.hiwater = self.used;
+    }
+}

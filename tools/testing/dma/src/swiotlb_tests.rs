@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tests of swiotlb's slot allocator (`kernel/dma/swiotlb/slots.rs`): unit
+//! tests of its rules, and a property test against a flat model.
+
+use crate::rng::Rng;
+use crate::swiotlb_slots::{
+    nr_slots,
+    Area,
+    Constraints,
+    Counters,
+    Layout,
+    Slot,
+    SEGSIZE,
+    SHIFT,
+    SLOT_SIZE, //
+};
+
+const PAGE: u64 = 4096;
+
+/// An area's arrays, owned.
+struct Arrays {
+    slots: Vec<Slot>,
+    free: Vec<u64>,
+    longest: Vec<u8>,
+}
+
+impl Arrays {
+    fn new(nslabs: usize) -> Self {
+        let (s, f, l) = Area::array_sizes(nslabs);
+        Arrays {
+            slots: vec![Slot::FREE; s],
+            free: vec![0; f],
+            longest: vec![0; l],
+        }
+    }
+
+    fn area(&mut self, dma_start: u64) -> Area<'_> {
+        Area::new(
+            &mut self.slots,
+            &mut self.free,
+            &mut self.longest,
+            dma_start,
+        )
+        .unwrap()
+    }
+}
+
+fn plain() -> Constraints {
+    Constraints {
+        min_align_mask: 0,
+        alloc_align_mask: 0,
+        boundary_mask: u64::MAX,
+        page_size: PAGE,
+    }
+}
+
+#[test]
+fn area_size_rules() {
+    let (mut s, mut f, mut l) = (vec![Slot::FREE; 100], vec![0; 2], vec![0; 1]);
+    assert!(Area::new(&mut s, &mut f, &mut l, 0).is_err());
+    let mut a = Arrays::new(256);
+    let area = a.area(0);
+    assert_eq!(area.nslabs(), 256);
+    assert_eq!(area.longest_free_run(), SEGSIZE);
+}
+
+#[test]
+fn layout_keeps_min_align_bits() {
+    // NVMe's 4 KiB min_align_mask on a streaming map: the bits below a
+    // slot are an offset into the first slot; bit 11 is kept by the choice
+    // of slot, not by padding.
+    let c = Constraints {
+        min_align_mask: 0xfff,
+        ..plain()
+    };
+    let l = Layout::new(0x1_0000_1a00, 100, &c);
+    assert_eq!((l.pad_slots, l.offset, l.size), (0, 0x200, 100 + 0x200));
+    // dma-iommu's 4 KiB granule as alloc_align_mask: the allocation is a
+    // granule, and the data sits behind one padding slot.
+    let c = Constraints {
+        min_align_mask: 0xfff,
+        alloc_align_mask: 0xfff,
+        ..plain()
+    };
+    let l = Layout::new(0x1_0000_1a00, 100, &c);
+    assert_eq!((l.pad_slots, l.offset, l.size), (1, 0x200, 0x1000));
+    // Without a min_align_mask nothing is kept.
+    let l = Layout::new(0x1_0000_1a00, 100, &plain());
+    assert_eq!((l.pad_slots, l.offset, l.size), (0, 0, 100));
+    // An alloc_align_mask rounds the size up and bounds the kept bits.
+    let c = Constraints {
+        min_align_mask: 0xfff,
+        alloc_align_mask: 0x7ff,
+        ..plain()
+    };
+    let l = Layout::new(0x1a00, 100, &c);
+    assert_eq!((l.pad_slots, l.offset, l.size), (0, 0x200, 0x800));
+}
+
+#[test]
+fn map_keeps_offset_and_unmap_frees_padding() {
+    let mut a = Arrays::new(256);
+    let mut area = a.area(0x8000_0000);
+    let c = Constraints {
+        min_align_mask: 0xfff,
+        ..plain()
+    };
+    let orig = 0x1234_5a10;
+    let (first, off) = area.map(orig, 3000, &c).unwrap();
+    let dma = 0x8000_0000 + ((first as u64) << SHIFT) + off;
+    assert_eq!(dma & 0xfff, orig & 0xfff);
+    // The bits below a slot are an offset into the first slot.
+    let taken = nr_slots(3000 + (orig & (SLOT_SIZE - 1)));
+    assert_eq!(area.used(), taken);
+    assert_eq!(area.slot(first).orig_addr, orig);
+    assert_eq!(area.unmap(first, off), taken);
+    assert_eq!(area.used(), 0);
+    assert!((0..256).all(|i| area.is_free(i) && *area.slot(i) == Slot::FREE));
+    assert_eq!(area.longest_free_run(), SEGSIZE);
+}
+
+#[test]
+fn page_sized_maps_are_page_aligned() {
+    let mut a = Arrays::new(256);
+    let mut area = a.area(0);
+    // Take one slot so that the next free one is not page aligned.
+    let (one, _) = area.map(0x100, 100, &plain()).unwrap();
+    assert_eq!(one, 0);
+    let (first, off) = area.map(0x3000, PAGE, &plain()).unwrap();
+    assert_eq!(((first as u64) << SHIFT) % PAGE, 0);
+    assert_eq!(off, 0);
+    // Below a page any slot will do; next fit goes on after the last one.
+    let (next, _) = area.map(0x200, 100, &plain()).unwrap();
+    assert_eq!(next, first + 2);
+}
+
+#[test]
+fn boundary_is_never_crossed() {
+    let mut a = Arrays::new(128);
+    let mut area = a.area(0);
+    let c = Constraints {
+        boundary_mask: 0x3fff, // 16 KiB: 8 slots
+        ..plain()
+    };
+    let (x, _) = area.map(0, 3 * SLOT_SIZE, &c).unwrap();
+    assert_eq!(x, 0);
+    // Five more slots would cross the 8-slot boundary from slot 3.
+    let (y, _) = area.map(0, 6 * SLOT_SIZE, &c).unwrap();
+    assert_eq!(y, 8);
+}
+
+#[test]
+fn full_area_fails_and_recovers() {
+    let mut a = Arrays::new(256);
+    let mut area = a.area(0);
+    let mut maps = vec![];
+    while let Some(m) = area.map(0, 1000, &plain()) {
+        maps.push(m);
+        assert!(maps.len() <= 256, "more slots handed out than the area has");
+    }
+    assert_eq!(maps.len(), 256);
+    assert_eq!(area.longest_free_run(), 0);
+    let (i, o) = maps.swap_remove(77);
+    assert_eq!(area.unmap(i, o), 1);
+    assert!(area.map(0, 2 * SLOT_SIZE, &plain()).is_none());
+    assert!(area.map(0, 1000, &plain()).is_some());
+    assert!(area.map(0, 1000, &plain()).is_none());
+    for (i, o) in maps {
+        assert_eq!(area.unmap(i, o), 1);
+    }
+    assert!(area.map(0, SEGSIZE as u64 * SLOT_SIZE, &plain()).is_some());
+}
+
+#[test]
+fn bogus_unmaps_free_nothing() {
+    let mut a = Arrays::new(128);
+    let mut area = a.area(0);
+    assert_eq!(area.unmap(5, 0), 0);
+    assert_eq!(area.unmap(500, 0), 0);
+    let (i, o) = area.map(0x40, 100, &plain()).unwrap();
+    assert_eq!(area.unmap(i, o), 1);
+    assert_eq!(area.unmap(i, o), 0, "a double unmap frees nothing");
+}
+
+#[test]
+fn counters_track_hiwater() {
+    let mut c = Counters::default();
+    c.take(5);
+    c.take(3);
+    c.give(6);
+    assert_eq!((c.used, c.hiwater), (2, 8));
+    c.reset_hiwater();
+    assert_eq!(c.hiwater, 2);
+}
+
+/// One live mapping in the model.
+struct Live {
+    orig: u64,
+    size: u64,
+    first: usize,
+    off: u64,
+    /// The slots the model says it holds.
+    slots: std::ops::Range<usize>,
+}
+
+/// Random maps and unmaps against a flat model: a bool per slot.
+fn run_model(seed: u64, ops: usize) {
+    let mut rng = Rng::new(seed);
+    let nslabs = SEGSIZE * (1 + rng.below(4));
+    let dma_start = 0x4000_0000 + ((rng.below(64) as u64) << SHIFT);
+    let mut a = Arrays::new(nslabs);
+    let mut area = a.area(dma_start);
+    let mut used = vec![false; nslabs];
+    let mut live: Vec<Live> = vec![];
+    let mut counters = Counters::default();
+    let mut max_used = 0;
+    for op in 0..ops {
+        if live.is_empty() || rng.below(3) != 0 {
+            let c = Constraints {
+                min_align_mask: [0, 0xfff, 0x7ff, 0x3][rng.below(4)],
+                alloc_align_mask: [0, 0, 0xfff, 0x7ff, 0x3fff][rng.below(5)],
+                boundary_mask: [u64::MAX, 0xffff, 0x3fff][rng.below(3)],
+                page_size: PAGE,
+            };
+            let orig = rng.next() & 0xffff_ffff;
+            let scale = [64, 4096, 20000, 100_000][rng.below(4)];
+            let size = 1 + rng.below(scale) as u64;
+            let layout = Layout::new(orig, size, &c);
+            let got = area.map(orig, size, &c);
+            let Some((first, off)) = got else {
+                // A failure is right only if the model has no room either.
+                assert!(
+                    !model_fits(&used, dma_start, orig, &layout, &c),
+                    "seed {seed} op {op}: map failed with room"
+                );
+                continue;
+            };
+            let start = first - layout.pad_slots;
+            let n = layout.nslots();
+            let dma = dma_start + ((first as u64) << SHIFT) + off;
+            let first_dma = dma_start + ((start as u64) << SHIFT);
+            // The offset rule: the data keeps the min_align bits.
+            assert_eq!(
+                dma & c.min_align_mask,
+                orig & c.min_align_mask,
+                "seed {seed} op {op}"
+            );
+            // The allocation's alignment, and a page for unaligned big ones.
+            assert_eq!(first_dma & c.alloc_align_mask, 0, "seed {seed} op {op}");
+            if c.alloc_align_mask == 0 && c.min_align_mask == 0 && layout.size >= PAGE {
+                assert_eq!(first_dma % PAGE, 0, "seed {seed} op {op}");
+            }
+            // Within a segment and the device's boundary.
+            assert!(start % SEGSIZE + n <= SEGSIZE);
+            let last_dma = first_dma + (n as u64) * SLOT_SIZE - 1;
+            if let Some(unit) = c.boundary_mask.checked_add(1) {
+                assert_eq!(
+                    first_dma / unit,
+                    last_dma / unit,
+                    "seed {seed} op {op}: crosses the boundary"
+                );
+            }
+            // Never handed out twice.
+            for (s, u) in used.iter_mut().enumerate().skip(start).take(n) {
+                assert!(!*u, "seed {seed} op {op}: slot {s} handed out twice");
+                *u = true;
+            }
+            counters.take(n);
+            max_used = max_used.max(counters.used);
+            live.push(Live {
+                orig,
+                size,
+                first,
+                off,
+                slots: start..start + n,
+            });
+        } else {
+            let m = live.swap_remove(rng.below(live.len()));
+            assert_eq!(area.slot(m.first).orig_addr, m.orig);
+            let freed = area.unmap(m.first, m.off);
+            // Every slot is freed, padding slots included.
+            assert_eq!(freed, m.slots.len(), "seed {seed} op {op}: size {}", m.size);
+            for s in m.slots {
+                used[s] = false;
+            }
+            counters.give(freed);
+        }
+        // The area agrees with the model, slot by slot, and counts right.
+        for (s, &u) in used.iter().enumerate() {
+            assert_eq!(area.is_free(s), !u, "seed {seed} op {op}: slot {s}");
+        }
+        assert_eq!(area.used(), used.iter().filter(|&&u| u).count());
+        assert_eq!(counters.used, area.used());
+        assert_eq!(counters.hiwater, max_used);
+    }
+}
+
+/// Whether the model has room for a layout under the constraints: any
+/// start that a correct allocator could have chosen.
+fn model_fits(used: &[bool], dma_start: u64, orig: u64, l: &Layout, c: &Constraints) -> bool {
+    let n = l.nslots();
+    if n == 0 || n > SEGSIZE {
+        return false;
+    }
+    let mut align = c.alloc_align_mask;
+    let mut keep = c.min_align_mask;
+    if align == 0 && keep == 0 && l.size >= PAGE {
+        align = PAGE - 1;
+    }
+    align |= SLOT_SIZE - 1;
+    keep &= !align;
+    let unit = c.boundary_mask.wrapping_add(1);
+    (0..used.len()).any(|s| {
+        let addr = dma_start + ((s as u64) << SHIFT);
+        addr & align == 0
+            && (orig == 0 || addr & keep == orig & keep)
+            && s % SEGSIZE + n <= SEGSIZE
+            && (unit == 0 || addr / unit == (addr + (n as u64) * SLOT_SIZE - 1) / unit)
+            && used[s..s + n].iter().all(|&u| !u)
+    })
+}
+
+#[test]
+fn property_random_maps_and_unmaps() {
+    for seed in 1..=300 {
+        run_model(seed, 400);
+    }
+}
