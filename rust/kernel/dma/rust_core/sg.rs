@@ -139,18 +139,27 @@ impl<'a> Iterator for Entries<'a> {
             // more entry: the one after it in its array, or, if that is a
             // chain entry, the first of the array it links to.
             unsafe {
-                let mut n = sg.add(1);
+                let n = sg.add(1);
                 let nlink = (*n).page_link;
-                if nlink & CHAIN != 0 {
-                    n = (nlink & !(CHAIN | END)) as *mut scatterlist;
-                }
-                self.next = n;
+                self.next = if nlink & CHAIN != 0 {
+                    chained(nlink)
+                } else {
+                    n
+                };
             }
         }
         // SAFETY: By the type invariant `sg` is a valid entry for `'a`;
         // `Entry` is a transparent wrapper of its C struct.
         Some(unsafe { &*sg.cast::<Entry>() })
     }
+}
+
+/// The array a chain entry's link points to: out of line, so that the walk
+/// of an unchained list stays a test and a branch per entry.
+#[cold]
+#[inline(never)]
+fn chained(link: c_ulong) -> *mut scatterlist {
+    (link & !(CHAIN | END)) as *mut scatterlist
 }
 
 impl Entry {
