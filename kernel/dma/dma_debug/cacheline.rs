@@ -50,10 +50,15 @@ pub(super) fn cl_bucket(cln: u64) -> usize {
     (cln as usize) & (CL_BUCKETS - 1)
 }
 
-/// Chains a fresh record on its cacheline; returns the record, to file in
-/// the hash, how many other live mappings share the line, and whether the
-/// first of them was mapped "cache clean".
+/// Chains a fresh record on its cacheline if the device may write its
+/// memory (only those are chained, and [`cacheline_remove`] unchains only
+/// those); returns the record, to file in the hash, how many other live
+/// mappings share the line, and whether the first of them was mapped
+/// "cache clean".
 pub(super) fn cacheline_insert(node: Fresh) -> (Taken, u32, bool) {
+    if !entry::tracks_cacheline(node.body().rec.dir) {
+        return (node.into_taken(), 0, false);
+    }
     let (cln, attrs) = (node.body().cacheline(), node.body().rec.attrs);
     let mut chains = CACHELINES.lock();
     let head = &mut chains.0[cl_bucket(cln)];

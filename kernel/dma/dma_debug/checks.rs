@@ -46,11 +46,7 @@ use kernel::ffi::{
 /// may take it and free it.
 pub(super) fn add(dev: DevRef, node: Fresh) {
     let rec = node.body().rec;
-    let (node, others, first_clean) = if entry::tracks_cacheline(rec.dir) {
-        cacheline_insert(node)
-    } else {
-        (node.into_taken(), 0, false)
-    };
+    let (node, others, first_clean) = cacheline_insert(node);
     lock_bucket(entry::bucket_of(rec.dev_addr)).push(node);
     if others == 0 {
         return;

@@ -141,17 +141,22 @@ impl Locked<'_> {
         // INVARIANT: The record leaves the chain, whose links stay well
         // formed.
         // SAFETY: `node` is on this chain, whose records are valid and
-        // reached only under the bucket's lock, which the guard holds. Off
-        // the chain, it is on no list but perhaps a cacheline chain: ours.
+        // whose hash links are reached only under the bucket's lock, which
+        // the guard holds; they are written in place, with no reference to
+        // a neighbour, whose other fields the cacheline chains use. Off the
+        // chain, the record is on no list but perhaps a cacheline chain:
+        // ours.
         unsafe {
             let (prev, next) = ((*node).prev, (*node).next);
-            match prev.as_mut() {
-                None => chain.head = next,
-                Some(prev) => prev.next = next,
+            if prev.is_null() {
+                chain.head = next;
+            } else {
+                (*prev).next = next;
             }
-            match next.as_mut() {
-                None => chain.tail = prev,
-                Some(next) => next.prev = prev,
+            if next.is_null() {
+                chain.tail = prev;
+            } else {
+                (*next).prev = prev;
             }
             Some(Taken::from_raw(NonNull::new_unchecked(node)))
         }

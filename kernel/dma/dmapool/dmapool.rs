@@ -324,7 +324,8 @@ impl DmaPool {
     ///
     /// `vaddr` and `dma` must be a block that this pool handed out and that
     /// its holder gives back, using it no more. (Debug builds check that
-    /// the block is the pool's and not free already.)
+    /// `dma` lies in one of the pool's chunks and that `vaddr` is not free
+    /// already.)
     #[inline]
     unsafe fn free(&self, vaddr: NonNull<u8>, dma: Dma) {
         // INVARIANT: The caller's guarantee.
