@@ -240,6 +240,21 @@ pub(super) unsafe fn unmap_sg_hook(
     }
 }
 
+/// The record of a coherent allocation, or the reference a free of one
+/// describes.
+fn coherent_ref(dev: DevRef, size: usize, dma: Dma, paddr: Phys, attrs: c_ulong) -> Record {
+    Record {
+        dev: dev.addr(),
+        dev_addr: dma,
+        size: size as u64,
+        kind: Kind::Coherent,
+        dir: entry::DMA_BIDIRECTIONAL,
+        paddr,
+        attrs: attrs as u64,
+        ..Default::default()
+    }
+}
+
 /// The work of [`debug_dma_alloc_coherent`], out of line so that the hook costs a test while
 /// dma-debug is off.
 #[inline(never)]
@@ -254,19 +269,7 @@ pub(super) fn alloc_coherent_hook(
         return;
     };
     let origin = Origin::here();
-    if let Some(node) = track(
-        Record {
-            dev: dev.addr(),
-            dev_addr: dma_addr,
-            size: size as u64,
-            kind: Kind::Coherent,
-            dir: entry::DMA_BIDIRECTIONAL,
-            paddr,
-            attrs: attrs as u64,
-            ..Default::default()
-        },
-        &origin,
-    ) {
+    if let Some(node) = track(coherent_ref(dev, size, dma_addr, paddr, attrs), &origin) {
         add(dev, node);
     }
 }
@@ -284,19 +287,7 @@ pub(super) fn free_coherent_hook(
     let Some(paddr) = kernel_phys(virt) else {
         return;
     };
-    check_unmap(
-        dev,
-        &Record {
-            dev: dev.addr(),
-            dev_addr: dma_addr,
-            size: size as u64,
-            kind: Kind::Coherent,
-            dir: entry::DMA_BIDIRECTIONAL,
-            paddr,
-            attrs: attrs as u64,
-            ..Default::default()
-        },
-    );
+    check_unmap(dev, &coherent_ref(dev, size, dma_addr, paddr, attrs));
 }
 
 /// Checks a sync of a single mapping, out of line so that the hook costs a

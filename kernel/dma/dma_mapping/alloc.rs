@@ -457,10 +457,11 @@ pub unsafe extern "C" fn dma_free_pages(
     // other than the allocation's); the IOMMU layer or the operations
     // would unmap in no direction (C stops the kernel), so the pages are
     // kept instead.
-    let Some(dir) = Dir::check(d, "dma_free_pages", dir).or(Backend::coherent(d)
-        .is_direct()
-        .then_some(Dir::BIDIRECTIONAL))
-    else {
+    let Some(dir) = Dir::check(d, "dma_free_pages", dir).or_else(|| {
+        Backend::coherent(d)
+            .is_direct()
+            .then_some(Dir::BIDIRECTIONAL)
+    }) else {
         return;
     };
     // SAFETY: By this function's contract, one of the device's page

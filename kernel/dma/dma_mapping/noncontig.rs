@@ -168,9 +168,9 @@ pub unsafe extern "C" fn dma_free_noncontiguous(
     // (reporting a direction other than the allocation's); a device's
     // operations would unmap in no direction (C stops the kernel), so the
     // memory is kept instead.
-    let Some(checked) = Dir::check(d, "dma_free_noncontiguous", dir)
-        .or((d.uses_iommu() || Backend::coherent(d).is_direct()).then_some(Dir::BIDIRECTIONAL))
-    else {
+    let Some(checked) = Dir::check(d, "dma_free_noncontiguous", dir).or_else(|| {
+        (d.uses_iommu() || Backend::coherent(d).is_direct()).then_some(Dir::BIDIRECTIONAL)
+    }) else {
         return;
     };
     // SAFETY: The caller passes a live table of the device, made by the
