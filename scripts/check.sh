@@ -60,9 +60,10 @@ kunit_exec() {
 boot_args=("dma_debug=off" "dma_debug_entries=1024" "dma_debug_driver=kunit-nonesuch")
 
 # kernel_setups CONFIG: the QEMU setups CONFIG runs in. The mixed kernels
-# run once each, in the setup that sends most of their calls across the
-# C/Rust boundary: bounce buffers under the Rust core and C dma-debug, and
-# the C IOMMU path under the Rust dma-debug.
+# run in the setups that send most of their calls across the C/Rust
+# boundary: bounce buffers of the C swiotlb under the Rust core and C
+# dma-debug; the C IOMMU path under the Rust dma-debug, and the Rust
+# swiotlb under the C core.
 all_setups=$(python3 "$top/tools/testing/kunit/qemu_configs/dma_setups.py") || exit 1
 kernel_setups() {
 	if [ -n "${SETUPS:-}" ]; then
@@ -71,7 +72,7 @@ kernel_setups() {
 	fi
 	case "$1" in
 	mix-map) echo swiotlb ;;
-	mix-debug-pool) echo iommu ;;
+	mix-debug-pool) echo iommu swiotlb ;;
 	*) echo "$all_setups" ;;
 	esac
 }
@@ -116,6 +117,10 @@ for cfg in $configs; do
 		kunit_exec "$cfg" plain "$cfg-plain-${a%%=*}" "$a" dma_api_debug_boot
 		runs+=(--run "$cfg/plain $a" "$logs/kunit-$cfg-plain-${a%%=*}.log" dma_api_debug_boot)
 	done
+	# swiotlb= with a size, areas and force: the swiotlb suite on a small pool.
+	a="swiotlb=2048,4,force"
+	kunit_exec "$cfg" swiotlb "$cfg-swiotlb-param" "$a" dma_swiotlb
+	runs+=(--run "$cfg/swiotlb $a" "$logs/kunit-$cfg-swiotlb-param.log" dma_swiotlb)
 done
 
 python3 "$top/scripts/ktap_summary.py" --kunit-dir "$KSRC/tools/testing/kunit" \

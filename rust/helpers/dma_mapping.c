@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 /*
- * Helpers for the Rust DMA-mapping core (kernel/dma/dma_mapping/dma_mapping.rs): the
- * static inline functions and macros of the DMA headers it calls outside
- * its fast paths. The fast paths read the device's fields directly.
+ * Helpers for the Rust DMA-mapping core (kernel/dma/dma_mapping/dma_mapping.rs)
+ * and the Rust swiotlb (kernel/dma/swiotlb/swiotlb.rs): the static inline
+ * functions and macros of the DMA headers they call outside their fast
+ * paths. The mapping core's fast paths read the device's fields directly.
  *
  * A helper named rust_helper_dma_rs_<name> wraps a <name> that is a real
  * function under some configurations and an inline stub under others, so
@@ -208,4 +209,26 @@ __rust_helper void *rust_helper_devres_alloc(dr_release_t release, size_t size,
 					     gfp_t gfp)
 {
 	return devres_alloc(release, size, gfp);
+}
+
+__rust_helper unsigned int rust_helper_dma_get_min_align_mask(struct device *dev)
+{
+	return dma_get_min_align_mask(dev);
+}
+
+__rust_helper dma_addr_t rust_helper_phys_to_dma_unencrypted(struct device *dev,
+							     phys_addr_t paddr)
+{
+	return phys_to_dma_unencrypted(dev, paddr);
+}
+
+__rust_helper bool rust_helper_dma_capable(struct device *dev, dma_addr_t addr,
+					   size_t size, bool is_ram)
+{
+	return dma_capable(dev, addr, size, is_ram);
+}
+
+__rust_helper void rust_helper_dma_reset_need_sync(struct device *dev)
+{
+	dma_reset_need_sync(dev);
 }

@@ -83,6 +83,13 @@ bool dma_kunit_log_has(u64 mark, const char *needle, const char *needle2);
 int dma_kunit_debugfs_read(const char *name, char *buf, size_t size);
 int dma_kunit_debugfs_write(const char *name, const char *text);
 long dma_kunit_counter(struct kunit *test, const char *name);
+/* The same for the files of another debugfs directory, such as swiotlb/. */
+int dma_kunit_debugfs_read_in(const char *dir, const char *name, char *buf,
+			      size_t size);
+int dma_kunit_debugfs_write_in(const char *dir, const char *name,
+			       const char *text);
+long dma_kunit_counter_in(struct kunit *test, const char *dir,
+			  const char *name);
 
 /* A sysfs file by its path under /sys, like dma_kunit_debugfs_read(). */
 int dma_kunit_sysfs_read(const char *path, char *buf, size_t size);

@@ -220,11 +220,11 @@ static struct file *pseudo_open(const char *fstype, const char *path,
 	return file_open_root_mnt(mnt, path, flags, 0);
 }
 
-static struct file *dma_api_open(const char *name, int flags)
+static struct file *debugfs_open(const char *dir, const char *name, int flags)
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), "dma-api/%s", name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	return pseudo_open("debugfs", path, flags);
 }
 
@@ -270,9 +270,15 @@ static int file_read_all(struct file *f, char *buf, size_t size)
 	return n < 0 ? n : total;
 }
 
+int dma_kunit_debugfs_read_in(const char *dir, const char *name, char *buf,
+			      size_t size)
+{
+	return file_read_all(debugfs_open(dir, name, O_RDONLY), buf, size);
+}
+
 int dma_kunit_debugfs_read(const char *name, char *buf, size_t size)
 {
-	return file_read_all(dma_api_open(name, O_RDONLY), buf, size);
+	return dma_kunit_debugfs_read_in("dma-api", name, buf, size);
 }
 
 int dma_kunit_sysfs_read(const char *path, char *buf, size_t size)
@@ -282,7 +288,13 @@ int dma_kunit_sysfs_read(const char *path, char *buf, size_t size)
 
 int dma_kunit_debugfs_write(const char *name, const char *text)
 {
-	struct file *f = dma_api_open(name, O_WRONLY);
+	return dma_kunit_debugfs_write_in("dma-api", name, text);
+}
+
+int dma_kunit_debugfs_write_in(const char *dir, const char *name,
+			       const char *text)
+{
+	struct file *f = debugfs_open(dir, name, O_WRONLY);
 	size_t len = strlen(text);
 	unsigned long ubuf;
 	loff_t pos = 0;
@@ -302,15 +314,21 @@ int dma_kunit_debugfs_write(const char *name, const char *text)
 	return n < 0 ? n : 0;
 }
 
-long dma_kunit_counter(struct kunit *test, const char *name)
+long dma_kunit_counter_in(struct kunit *test, const char *dir,
+			  const char *name)
 {
 	char buf[32];
 	long val = -1;
 	int ret;
 
-	ret = dma_kunit_debugfs_read(name, buf, sizeof(buf));
-	KUNIT_ASSERT_GE_MSG(test, ret, 0, "reading dma-api/%s", name);
+	ret = dma_kunit_debugfs_read_in(dir, name, buf, sizeof(buf));
+	KUNIT_ASSERT_GE_MSG(test, ret, 0, "reading %s/%s", dir, name);
 	KUNIT_ASSERT_EQ_MSG(test, kstrtol(strim(buf), 0, &val), 0,
-			    "dma-api/%s holds \"%s\"", name, buf);
+			    "%s/%s holds \"%s\"", dir, name, buf);
 	return val;
+}
+
+long dma_kunit_counter(struct kunit *test, const char *name)
+{
+	return dma_kunit_counter_in(test, "dma-api", name);
 }

@@ -27,30 +27,131 @@ pub(crate) const SEGSIZE: usize = 128;
 /// The original address of a free slot (`INVALID_PHYS_ADDR`).
 pub(crate) const INVALID: u64 = u64::MAX;
 
+use core::sync::atomic::{
+    AtomicI64,
+    AtomicU16,
+    AtomicU64,
+    AtomicUsize,
+    Ordering::Relaxed, //
+};
+
 const WORDS_PER_SEG: usize = SEGSIZE / 64;
 
 /// What a pool records about each slot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// The fields are atomics because a sync reads the record of a live
+/// mapping without the area's lock, while another CPU maps or unmaps other
+/// slots of the area under it; only the slot's own mapping writes it, at
+/// its map and its unmap.
+#[derive(Debug)]
 pub(crate) struct Slot {
     /// The original address the slot bounces, or [`INVALID`].
-    pub(crate) orig_addr: u64,
+    orig_addr: AtomicU64,
     /// Bytes of the allocation from the data's start plus this slot's
     /// distance from the allocation's first slot on: on the first slot,
     /// the allocation's size less the data's in-slot offset. On the last
     /// slot it may be negative (C's `size_t` wraps there), which the
     /// partial syncs' bounds rely on.
-    pub(crate) alloc_size: i64,
+    alloc_size: AtomicI64,
     /// On the first slot of the data: how many padding slots precede it.
-    pub(crate) pad_slots: u16,
+    pad_slots: AtomicU16,
 }
 
 impl Slot {
     /// A free slot.
-    pub(crate) const FREE: Slot = Slot {
-        orig_addr: INVALID,
-        alloc_size: 0,
-        pad_slots: 0,
-    };
+    pub(crate) const fn new() -> Self {
+        Slot {
+            orig_addr: AtomicU64::new(INVALID),
+            alloc_size: AtomicI64::new(0),
+            pad_slots: AtomicU16::new(0),
+        }
+    }
+
+    /// The original address the slot bounces, or [`INVALID`].
+    pub(crate) fn orig_addr(&self) -> u64 {
+        self.orig_addr.load(Relaxed)
+    }
+
+    /// See the field: the bytes from this slot's part of the data on.
+    pub(crate) fn alloc_size(&self) -> i64 {
+        self.alloc_size.load(Relaxed)
+    }
+
+    /// Padding slots before the data, on the data's first slot.
+    pub(crate) fn pad_slots(&self) -> usize {
+        self.pad_slots.load(Relaxed) as usize
+    }
+
+    /// Whether the record is that of a free slot (for the host tests).
+    #[cfg(test)]
+    pub(crate) fn is_clear(&self) -> bool {
+        self.orig_addr() == INVALID && self.alloc_size() == 0 && self.pad_slots() == 0
+    }
+
+    fn clear(&self) {
+        self.orig_addr.store(INVALID, Relaxed);
+        self.alloc_size.store(0, Relaxed);
+        self.pad_slots.store(0, Relaxed);
+    }
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a bounce copies, for an access of `size` bytes at a bounce address
+/// whose in-slot offset is `tlb_offset_in_slot`, in slot `slot`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    /// The original address the access starts at.
+    pub(crate) orig: u64,
+    /// Bytes to copy.
+    pub(crate) size: u64,
+    /// The access ran past the mapping's end and was cut to it (or, for an
+    /// access that starts past the end, to nothing).
+    pub(crate) clamped: bool,
+}
+
+impl Span {
+    /// The span of an access, or `None` when the slot bounces nothing (a
+    /// padding or free slot).
+    ///
+    /// The access may start in the first bytes of a later slot, before the
+    /// data's in-slot offset: the distance from the slot's data is then
+    /// negative, as in C, and the bytes left grow by it.
+    pub(crate) fn new(slot: &Slot, tlb_addr: u64, min_align_mask: u64, size: u64) -> Option<Self> {
+        let orig = slot.orig_addr();
+        if orig == INVALID {
+            return None;
+        }
+        let data_offset = (orig & min_align_mask & (SLOT_SIZE - 1)) as i64;
+        let delta = (tlb_addr & (SLOT_SIZE - 1)) as i64 - data_offset;
+        let left = slot.alloc_size().saturating_sub(delta).max(0) as u64;
+        Some(Span {
+            orig: orig.wrapping_add(delta as u64),
+            size: size.min(left),
+            clamped: size > left,
+        })
+    }
+}
+
+/// Where an area's next search starts and how many of its slots are in use:
+/// what the area's lock guards besides the arrays.
+#[derive(Debug, Default)]
+pub(crate) struct Cursor {
+    /// C's next-fit index, a slot index in the area.
+    next: usize,
+    /// Slots in use.
+    used: usize,
+}
+
+impl Cursor {
+    /// The cursor of an empty area.
+    pub(crate) const fn new() -> Self {
+        Cursor { next: 0, used: 0 }
+    }
 }
 
 /// A device's constraints on its bounce buffers.
@@ -164,18 +265,17 @@ fn max_slots_of(mask: u64) -> usize {
 ///   whole number of segments: `free` has a bit per slot (set: free) and
 ///   `longest` the longest run of free slots of each segment.
 /// - A slot is free exactly when it belongs to no allocation; a free slot's
-///   record is [`Slot::FREE`].
-/// - `used` counts the slots that are not free.
+///   record is clear ([`Slot::is_clear`]).
+/// - `cur.used` counts the slots that are not free, and `cur.next` is a
+///   slot index of the area.
 pub(crate) struct Area<'a> {
-    slots: &'a mut [Slot],
+    slots: &'a [Slot],
     free: &'a mut [u64],
     longest: &'a mut [u8],
     /// The DMA address of the area's first slot (unencrypted, as the
     /// device sees it).
     dma_start: u64,
-    /// Where the next search starts (C's next-fit index), a slot index.
-    next: usize,
-    used: usize,
+    cur: &'a mut Cursor,
 }
 
 /// Why an area was not made.
@@ -196,11 +296,51 @@ impl<'a> Area<'a> {
     /// An area of free slots over the caller's arrays, whose DMA addresses
     /// start at `dma_start`.
     pub(crate) fn new(
-        slots: &'a mut [Slot],
+        slots: &'a [Slot],
         free: &'a mut [u64],
         longest: &'a mut [u8],
         dma_start: u64,
+        cur: &'a mut Cursor,
     ) -> Result<Self, AreaError> {
+        Self::check_sizes(slots, free, longest)?;
+        slots.iter().for_each(Slot::clear);
+        free.fill(u64::MAX);
+        longest.fill(SEGSIZE as u8);
+        *cur = Cursor::new();
+        // INVARIANT: All slots free, each segment one run, none counted.
+        Ok(Area {
+            slots,
+            free,
+            longest,
+            dma_start,
+            cur,
+        })
+    }
+
+    /// The area over arrays and a cursor that [`Area::new`] set up before,
+    /// and only areas have changed since.
+    pub(crate) fn attach(
+        slots: &'a [Slot],
+        free: &'a mut [u64],
+        longest: &'a mut [u8],
+        dma_start: u64,
+        cur: &'a mut Cursor,
+    ) -> Result<Self, AreaError> {
+        Self::check_sizes(slots, free, longest)?;
+        if cur.next >= slots.len() || cur.used > slots.len() {
+            return Err(AreaError::Size);
+        }
+        // INVARIANT: What an area left, by the caller's guarantee.
+        Ok(Area {
+            slots,
+            free,
+            longest,
+            dma_start,
+            cur,
+        })
+    }
+
+    fn check_sizes(slots: &[Slot], free: &[u64], longest: &[u8]) -> Result<(), AreaError> {
         let n = slots.len();
         if n == 0
             || !n.is_multiple_of(SEGSIZE)
@@ -208,18 +348,7 @@ impl<'a> Area<'a> {
         {
             return Err(AreaError::Size);
         }
-        slots.fill(Slot::FREE);
-        free.fill(u64::MAX);
-        longest.fill(SEGSIZE as u8);
-        // INVARIANT: All slots free, each segment one run.
-        Ok(Area {
-            slots,
-            free,
-            longest,
-            dma_start,
-            next: 0,
-            used: 0,
-        })
+        Ok(())
     }
 
     /// Slots in the area.
@@ -229,10 +358,11 @@ impl<'a> Area<'a> {
 
     /// Slots in use.
     pub(crate) fn used(&self) -> usize {
-        self.used
+        self.cur.used
     }
 
-    /// A slot's record.
+    /// A slot's record (for the host tests).
+    #[cfg(test)]
     pub(crate) fn slot(&self, index: usize) -> &Slot {
         &self.slots[index]
     }
@@ -256,7 +386,7 @@ impl<'a> Area<'a> {
     fn run_free(&self, start: usize, n: usize) -> bool {
         let seg_word = (start / SEGSIZE) * WORDS_PER_SEG;
         let bit = start % SEGSIZE;
-        let seg = (self.free[seg_word] as u128) | ((self.free[seg_word + 1] as u128) << 64);
+        let seg = u128::from(self.free[seg_word]) | (u128::from(self.free[seg_word + 1]) << 64);
         let mask = if n == SEGSIZE {
             u128::MAX
         } else {
@@ -268,7 +398,7 @@ impl<'a> Area<'a> {
     /// Recomputes segment `seg`'s longest free run.
     fn summarise(&mut self, seg: usize) {
         let w = seg * WORDS_PER_SEG;
-        let mut bits = (self.free[w] as u128) | ((self.free[w + 1] as u128) << 64);
+        let mut bits = u128::from(self.free[w]) | (u128::from(self.free[w + 1]) << 64);
         let mut longest = 0;
         while bits != 0 {
             let tz = bits.trailing_zeros();
@@ -307,8 +437,8 @@ impl<'a> Area<'a> {
         // The device's segment boundary, in slots from the boundary unit's
         // start (`iommu_is_span_boundary()`).
         let unit = s.max_slots;
-        let pos = ((addr >> SHIFT) & (unit.wrapping_sub(1))) as u128;
-        if unit != 0 && pos + n as u128 > unit as u128 {
+        let pos = u128::from((addr >> SHIFT) & (unit.wrapping_sub(1)));
+        if unit != 0 && pos + n as u128 > u128::from(unit) {
             return false;
         }
         start % SEGSIZE + n <= SEGSIZE && self.run_free(start, n)
@@ -326,7 +456,7 @@ impl<'a> Area<'a> {
     ) -> Option<(usize, u64)> {
         let layout = Layout::new(orig_addr, mapping_size, c);
         let nslots = layout.nslots();
-        if nslots == 0 || nslots > SEGSIZE || nslots > self.nslabs() - self.used {
+        if nslots == 0 || nslots > SEGSIZE || nslots > self.nslabs() - self.cur.used {
             return None;
         }
         let s = Search::new(layout.size, c);
@@ -337,18 +467,22 @@ impl<'a> Area<'a> {
         let in_slot = orig_addr & c.min_align_mask & (SLOT_SIZE - 1);
         self.mark(start, nslots, false);
         let size = layout.size as i64;
-        for (i, slot) in self.slots[start..start + nslots].iter_mut().enumerate() {
-            slot.alloc_size = size - (in_slot as i64 + ((i as i64) << SHIFT));
+        for (i, slot) in self.slots[start..start + nslots].iter().enumerate() {
+            let left = size - (in_slot as i64 + ((i as i64) << SHIFT));
+            slot.alloc_size.store(left, Relaxed);
         }
         let first = start + layout.pad_slots;
-        self.slots[first].pad_slots = layout.pad_slots as u16;
-        for (i, slot) in self.slots[first..start + nslots].iter_mut().enumerate() {
-            slot.orig_addr = orig_addr.wrapping_add((i as u64) << SHIFT);
+        self.slots[first]
+            .pad_slots
+            .store(layout.pad_slots as u16, Relaxed);
+        for (i, slot) in self.slots[first..start + nslots].iter().enumerate() {
+            let orig = orig_addr.wrapping_add((i as u64) << SHIFT);
+            slot.orig_addr.store(orig, Relaxed);
         }
         // INVARIANT: The slots taken are marked used and recorded, and
         // counted.
-        self.used += nslots;
-        self.next = if start + nslots >= self.nslabs() {
+        self.cur.used += nslots;
+        self.cur.next = if start + nslots >= self.nslabs() {
             0
         } else {
             start + nslots
@@ -360,7 +494,8 @@ impl<'a> Area<'a> {
     /// index's on, and wrapping.
     fn search(&self, orig_addr: u64, nslots: usize, s: &Search) -> Option<usize> {
         let nsegs = self.nslabs() / SEGSIZE;
-        let first_seg = self.next / SEGSIZE;
+        let next = self.cur.next;
+        let first_seg = next / SEGSIZE;
         for k in 0..=nsegs {
             let seg = (first_seg + k) % nsegs;
             if (self.longest[seg] as usize) < nslots {
@@ -370,8 +505,8 @@ impl<'a> Area<'a> {
             // first pass, and finish its earlier slots on the last.
             let base = seg * SEGSIZE;
             let (lo, hi) = match k {
-                0 => (self.next - base, SEGSIZE),
-                k if k == nsegs => (0, self.next - base),
+                0 => (next - base, SEGSIZE),
+                k if k == nsegs => (0, next - base),
                 _ => (0, SEGSIZE),
             };
             let mut i = lo;
@@ -400,54 +535,72 @@ impl<'a> Area<'a> {
     /// Returns how many slots it freed; 0 for a slot that holds no
     /// mapping's data.
     pub(crate) fn unmap(&mut self, index: usize, offset: u64) -> usize {
-        if index >= self.nslabs() || self.is_free(index) || self.slots[index].orig_addr == INVALID {
+        if index >= self.nslabs() || self.is_free(index) || self.slots[index].orig_addr() == INVALID
+        {
             return 0;
         }
-        let pad = self.slots[index].pad_slots as usize;
+        let pad = self.slots[index].pad_slots();
         let Some(start) = index.checked_sub(pad) else {
             return 0;
         };
-        let Ok(first_size) = u64::try_from(self.slots[start].alloc_size) else {
+        let Ok(first_size) = u64::try_from(self.slots[start].alloc_size()) else {
             return 0;
         };
         let nslots = nr_slots(first_size + offset);
         if nslots == 0 || start % SEGSIZE + nslots > SEGSIZE {
             return 0;
         }
-        for slot in &mut self.slots[start..start + nslots] {
-            *slot = Slot::FREE;
-        }
+        self.slots[start..start + nslots]
+            .iter()
+            .for_each(Slot::clear);
         self.mark(start, nslots, true);
         // INVARIANT: The allocation's slots are free again, and uncounted.
-        self.used -= nslots;
+        self.cur.used -= nslots;
         nslots
     }
 }
 
-/// The pool's counters of slots in use, across its areas.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The pool's counters of slots in use, across its areas, which each CPU
+/// updates without a lock.
+#[derive(Debug, Default)]
 pub(crate) struct Counters {
-    /// Slots in use (`io_tlb_used`).
-    pub(crate) used: usize,
-    /// The most ever in use since the last reset (`io_tlb_used_hiwater`).
-    pub(crate) hiwater: usize,
+    used: AtomicUsize,
+    hiwater: AtomicUsize,
 }
 
 impl Counters {
+    /// No slot used yet.
+    pub(crate) const fn new() -> Self {
+        Counters {
+            used: AtomicUsize::new(0),
+            hiwater: AtomicUsize::new(0),
+        }
+    }
+
+    /// Slots in use (`io_tlb_used`).
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Relaxed)
+    }
+
+    /// The most ever in use since the last reset (`io_tlb_used_hiwater`).
+    pub(crate) fn hiwater(&self) -> usize {
+        self.hiwater.load(Relaxed)
+    }
+
     /// Counts `n` slots taken.
-    pub(crate) fn take(&mut self, n: usize) {
-        self.used += n;
-        self.hiwater = self.hiwater.max(self.used);
+    pub(crate) fn take(&self, n: usize) {
+        let used = self.used.fetch_add(n, Relaxed).wrapping_add(n);
+        self.hiwater.fetch_max(used, Relaxed);
     }
 
     /// Counts `n` slots given back.
-    pub(crate) fn give(&mut self, n: usize) {
-        self.used -= n;
+    pub(crate) fn give(&self, n: usize) {
+        self.used.fetch_sub(n, Relaxed);
     }
 
-    /// Resets the high-water mark, as writing 0 to `io_tlb_used_hiwater`
-    /// does.
-    pub(crate) fn reset_hiwater(&mut self) {
-        self.hiwater = self.used;
+    /// Resets the high-water mark to 0, as writing 0 to
+    /// `io_tlb_used_hiwater` does: the next map sets it again.
+    pub(crate) fn reset_hiwater(&self) {
+        self.hiwater.store(0, Relaxed);
     }
 }

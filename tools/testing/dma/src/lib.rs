@@ -32,6 +32,13 @@ mod debug_entry;
 #[path = "../../../../kernel/dma/swiotlb/slots.rs"]
 mod swiotlb_slots;
 
+// `param.rs` reaches the slot constants as `super::slots`, as in the kernel.
+use swiotlb_slots as slots;
+
+#[allow(dead_code)]
+#[path = "../../../../kernel/dma/swiotlb/param.rs"]
+mod swiotlb_param;
+
 #[cfg(test)]
 mod rng;
 

@@ -9,8 +9,10 @@ use crate::swiotlb_slots::{
     Area,
     Constraints,
     Counters,
+    Cursor,
     Layout,
     Slot,
+    Span,
     SEGSIZE,
     SHIFT,
     SLOT_SIZE, //
@@ -23,24 +25,31 @@ struct Arrays {
     slots: Vec<Slot>,
     free: Vec<u64>,
     longest: Vec<u8>,
+    cur: Cursor,
+}
+
+fn slots(n: usize) -> Vec<Slot> {
+    (0..n).map(|_| Slot::new()).collect()
 }
 
 impl Arrays {
     fn new(nslabs: usize) -> Self {
         let (s, f, l) = Area::array_sizes(nslabs);
         Arrays {
-            slots: vec![Slot::FREE; s],
+            slots: slots(s),
             free: vec![0; f],
             longest: vec![0; l],
+            cur: Cursor::new(),
         }
     }
 
     fn area(&mut self, dma_start: u64) -> Area<'_> {
         Area::new(
-            &mut self.slots,
+            &self.slots,
             &mut self.free,
             &mut self.longest,
             dma_start,
+            &mut self.cur,
         )
         .unwrap()
     }
@@ -57,8 +66,8 @@ fn plain() -> Constraints {
 
 #[test]
 fn area_size_rules() {
-    let (mut s, mut f, mut l) = (vec![Slot::FREE; 100], vec![0; 2], vec![0; 1]);
-    assert!(Area::new(&mut s, &mut f, &mut l, 0).is_err());
+    let (s, mut f, mut l, mut c) = (slots(100), vec![0; 2], vec![0; 1], Cursor::new());
+    assert!(Area::new(&s, &mut f, &mut l, 0, &mut c).is_err());
     let mut a = Arrays::new(256);
     let area = a.area(0);
     assert_eq!(area.nslabs(), 256);
@@ -113,10 +122,10 @@ fn map_keeps_offset_and_unmap_frees_padding() {
     // The bits below a slot are an offset into the first slot.
     let taken = nr_slots(3000 + (orig & (SLOT_SIZE - 1)));
     assert_eq!(area.used(), taken);
-    assert_eq!(area.slot(first).orig_addr, orig);
+    assert_eq!(area.slot(first).orig_addr(), orig);
     assert_eq!(area.unmap(first, off), taken);
     assert_eq!(area.used(), 0);
-    assert!((0..256).all(|i| area.is_free(i) && *area.slot(i) == Slot::FREE));
+    assert!((0..256).all(|i| area.is_free(i) && area.slot(i).is_clear()));
     assert_eq!(area.longest_free_run(), SEGSIZE);
 }
 
@@ -185,13 +194,15 @@ fn bogus_unmaps_free_nothing() {
 
 #[test]
 fn counters_track_hiwater() {
-    let mut c = Counters::default();
+    let c = Counters::new();
     c.take(5);
     c.take(3);
     c.give(6);
-    assert_eq!((c.used, c.hiwater), (2, 8));
+    assert_eq!((c.used(), c.hiwater()), (2, 8));
     c.reset_hiwater();
-    assert_eq!(c.hiwater, 2);
+    assert_eq!(c.hiwater(), 0);
+    c.take(1);
+    assert_eq!((c.used(), c.hiwater()), (3, 3));
 }
 
 /// One live mapping in the model.
@@ -200,6 +211,9 @@ struct Live {
     size: u64,
     first: usize,
     off: u64,
+    /// The allocation's bytes from the data's start on.
+    left: u64,
+    min_align_mask: u64,
     /// The slots the model says it holds.
     slots: std::ops::Range<usize>,
 }
@@ -213,7 +227,7 @@ fn run_model(seed: u64, ops: usize) {
     let mut area = a.area(dma_start);
     let mut used = vec![false; nslabs];
     let mut live: Vec<Live> = vec![];
-    let mut counters = Counters::default();
+    let counters = Counters::new();
     let mut max_used = 0;
     for op in 0..ops {
         if live.is_empty() || rng.below(3) != 0 {
@@ -267,17 +281,33 @@ fn run_model(seed: u64, ops: usize) {
                 *u = true;
             }
             counters.take(n);
-            max_used = max_used.max(counters.used);
+            max_used = max_used.max(counters.used());
+            let kept = orig & c.min_align_mask & (c.alloc_align_mask | (SLOT_SIZE - 1));
             live.push(Live {
                 orig,
                 size,
                 first,
                 off,
+                left: layout.size - kept,
+                min_align_mask: c.min_align_mask,
                 slots: start..start + n,
             });
+        } else if rng.below(2) == 0 {
+            // A partial sync anywhere in a live mapping, perhaps too long.
+            let m = &live[rng.below(live.len())];
+            let k = rng.below(m.size as usize + 1) as u64;
+            let len = rng.below(m.size as usize + 64) as u64;
+            let at = m.off + k;
+            let tlb = ((m.first as u64) << SHIFT) + at;
+            let slot = area.slot(m.first + (at >> SHIFT) as usize);
+            let sp = Span::new(slot, tlb, m.min_align_mask, len).unwrap();
+            let left = m.left - k;
+            assert_eq!(sp.orig, m.orig + k, "seed {seed} op {op}");
+            assert_eq!(sp.size, len.min(left), "seed {seed} op {op}");
+            assert_eq!(sp.clamped, len > left, "seed {seed} op {op}");
         } else {
             let m = live.swap_remove(rng.below(live.len()));
-            assert_eq!(area.slot(m.first).orig_addr, m.orig);
+            assert_eq!(area.slot(m.first).orig_addr(), m.orig);
             let freed = area.unmap(m.first, m.off);
             // Every slot is freed, padding slots included.
             assert_eq!(freed, m.slots.len(), "seed {seed} op {op}: size {}", m.size);
@@ -291,8 +321,8 @@ fn run_model(seed: u64, ops: usize) {
             assert_eq!(area.is_free(s), !u, "seed {seed} op {op}: slot {s}");
         }
         assert_eq!(area.used(), used.iter().filter(|&&u| u).count());
-        assert_eq!(counters.used, area.used());
-        assert_eq!(counters.hiwater, max_used);
+        assert_eq!(counters.used(), area.used());
+        assert_eq!(counters.hiwater(), max_used);
     }
 }
 
@@ -325,5 +355,156 @@ fn model_fits(used: &[bool], dma_start: u64, orig: u64, l: &Layout, c: &Constrai
 fn property_random_maps_and_unmaps() {
     for seed in 1..=300 {
         run_model(seed, 400);
+    }
+}
+
+#[test]
+fn area_state_survives_reattach() {
+    let mut a = Arrays::new(256);
+    let (i, o) = a.area(0).map(0x40, 5000, &plain()).unwrap();
+    let Arrays {
+        slots,
+        free,
+        longest,
+        cur,
+    } = &mut a;
+    {
+        let mut area = Area::attach(slots, free, longest, 0, cur).unwrap();
+        assert_eq!(area.used(), 3);
+        assert_eq!(area.unmap(i, o), 3);
+    }
+    // Arrays of the wrong sizes, or a cursor outside the area, are refused.
+    assert!(Area::attach(&slots[..128], free, longest, 0, &mut Cursor::new()).is_err());
+    let mut a2 = Arrays::new(128);
+    let _ = a2.area(0).map(0, 127 * SLOT_SIZE, &plain()).unwrap();
+    assert!(Area::attach(slots, free, longest, 0, &mut a2.cur).is_ok());
+}
+
+#[test]
+fn spans_keep_offsets_and_clamp() {
+    let mut a = Arrays::new(128);
+    let mut area = a.area(0);
+    let c = Constraints {
+        min_align_mask: 0xfff,
+        ..plain()
+    };
+    // 2040 bytes whose data starts 0x3c into its first slot: 52 bytes of
+    // them lie in the second slot.
+    let orig = 0x10_003c;
+    let (first, off) = area.map(orig, 2040, &c).unwrap();
+    assert_eq!(off, 0x3c);
+    let tlb = ((first as u64) << SHIFT) + off;
+    let s0 = area.slot(first);
+    // The whole mapping, from its start.
+    let sp = Span::new(s0, tlb, 0xfff, 2040).unwrap();
+    assert_eq!((sp.orig, sp.size, sp.clamped), (orig, 2040, false));
+    // One byte too many is cut, and said so.
+    let sp = Span::new(s0, tlb, 0xfff, 2041).unwrap();
+    assert_eq!((sp.size, sp.clamped), (2040, true));
+    // A sync from the start of the second slot: before the data's offset
+    // in it, so the distance is negative; 52 bytes are left.
+    let s1 = area.slot(first + 1);
+    let at = (first as u64 + 1) << SHIFT;
+    let sp = Span::new(s1, at, 0xfff, 52).unwrap();
+    assert_eq!(
+        (sp.orig, sp.size, sp.clamped),
+        (orig + 2048 - 0x3c, 52, false)
+    );
+    let sp = Span::new(s1, at, 0xfff, 53).unwrap();
+    assert_eq!((sp.size, sp.clamped), (52, true));
+    // Past the end: nothing is copied.
+    let sp = Span::new(s1, at + 60, 0xfff, 8).unwrap();
+    assert_eq!((sp.size, sp.clamped), (0, true));
+    // A free slot bounces nothing.
+    assert!(Span::new(area.slot(first + 5), 0, 0xfff, 8).is_none());
+}
+
+mod param {
+    use crate::swiotlb_param::{
+        areas_for,
+        Params,
+        Parsed,
+        DEFAULT_NSLABS, //
+    };
+
+    fn parse(s: &str) -> (Params, Parsed) {
+        let mut p = Params::new();
+        let r = p.parse(s.as_bytes());
+        (p, r)
+    }
+
+    #[test]
+    fn boot_parameter_forms() {
+        // A size alone, rounded up to a segment.
+        let (p, r) = parse("1000");
+        assert_eq!((p.nslabs, p.nareas, r), (1024, 0, Parsed::default()));
+        // Size, areas and force, as the boot line has it.
+        let (p, r) = parse("2048,4,force");
+        assert_eq!((p.nslabs, p.nareas, p.force_bounce), (2048, 4, true));
+        assert_eq!((r.nareas, r.rounded, r.ignored_at), (Some(4), false, None));
+        // Areas round up to a power of two, and the pool grows to a
+        // power of two with a segment per area.
+        let (p, r) = parse("1000,3");
+        assert_eq!((p.nslabs, p.nareas, r.rounded), (1024, 4, false));
+        let (p, r) = parse("384,4");
+        assert_eq!((p.nslabs, p.nareas, r.rounded), (512, 4, true));
+        let (p, _) = parse("128,8");
+        assert_eq!(p.nslabs, 1024);
+        // Only the flag, only the areas, C's number prefixes.
+        let (p, _) = parse("noforce");
+        assert!(p.force_disable && !p.force_bounce && p.nslabs == DEFAULT_NSLABS);
+        let (p, _) = parse(",2");
+        assert_eq!((p.nslabs, p.nareas), (DEFAULT_NSLABS, 2));
+        let (p, _) = parse("0x100,0");
+        assert_eq!((p.nslabs, p.nareas), (256, 1));
+    }
+
+    #[test]
+    fn bad_values_keep_the_defaults() {
+        for (s, at) in [
+            ("bogus", 0),
+            ("0", 0),
+            ("512,force,x", 4),
+            ("512,2,forced", 6),
+        ] {
+            let (p, r) = parse(s);
+            assert_eq!(r.ignored_at, Some(at), "{s}");
+            assert!(!p.force_bounce && !p.force_disable, "{s}");
+        }
+        let (p, _) = parse("0");
+        assert_eq!(p.nslabs, DEFAULT_NSLABS);
+        let (p, _) = parse("99999999999999999999999");
+        assert_eq!(p.nslabs, DEFAULT_NSLABS);
+    }
+
+    #[test]
+    fn architecture_adjusts_only_the_default() {
+        let mut p = Params::new();
+        assert_eq!(p.adjust_size(200 << 20), Some(200 << 20));
+        assert_eq!(p.nslabs, (200 << 20) >> 11);
+        let (mut p, _) = parse("4096");
+        assert_eq!(p.adjust_size(200 << 20), None);
+        assert_eq!(p.nslabs, 4096);
+        // With areas set, the adjusted size is a power of two.
+        let mut p = Params::new();
+        p.set_nareas(4);
+        assert_eq!(p.adjust_size(100 << 20), Some(128 << 20));
+    }
+
+    #[test]
+    fn areas_are_whole_segments() {
+        assert_eq!(areas_for(4, 32768), 4);
+        assert_eq!(areas_for(3, 32768), 4);
+        assert_eq!(areas_for(0, 32768), 1);
+        // 3 segments split into no more than one area each way.
+        assert_eq!(areas_for(2, 384), 1);
+        assert_eq!(areas_for(8, 512), 4);
+        for n in [1u32, 2, 4, 8, 64] {
+            for segs in 1..70usize {
+                let a = areas_for(n, segs * 128) as usize;
+                assert!(a.is_power_of_two() && a <= n as usize);
+                assert_eq!((segs * 128) % (a * 128), 0);
+            }
+        }
     }
 }

@@ -1,0 +1,607 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! swiotlb in Rust: bounce buffers for devices that cannot reach the memory
+//! they are given, in place of `kernel/dma/swiotlb.c`
+//! (`CONFIG_DMA_RUST_SWIOTLB`).
+//!
+//! A mapping that must bounce takes a run of 2 KiB slots in the default
+//! pool ([`pool`]), chosen by the slot allocator ([`slots`]) under the lock
+//! of one of the pool's areas, starting at the current CPU's area. Data is
+//! copied into the slots at map time whatever the direction, so a device
+//! never sees stale kernel memory, and back at unmap and at each sync.
+//!
+//! Beyond C:
+//! - the slot search is bounded whatever the fragmentation (see
+//!   [`slots`]);
+//! - a sync or an unmap past the end of its mapping is cut to the mapping,
+//!   even when it starts past the end, and reported; a sync in a direction
+//!   the mapping cannot have is reported instead of crashing; an unmap of an
+//!   address that is no mapping's start frees nothing and is reported;
+//! - "swiotlb buffer is full" also gives the longest free run.
+//!
+//! The boot parameter is parsed in [`param`]; the C glue
+//! (`kernel/dma/swiotlb_glue.c`) allocates the pool at boot and makes the
+//! debugfs files under `swiotlb/`. Dynamic pools (`SWIOTLB_DYNAMIC`) and
+//! restricted pools (`DMA_RESTRICTED_POOL`) are not in Rust yet: with
+//! either, the C swiotlb is built (see `Kconfig.rust`).
+
+use core::sync::atomic::{
+    AtomicBool,
+    AtomicU32,
+    AtomicUsize,
+    Ordering::Relaxed, //
+};
+use kernel::bindings::{
+    self,
+    device,
+    dma_data_direction,
+    io_tlb_pool, //
+};
+use kernel::dma::rust_core::{
+    Dma,
+    Phys, //
+};
+use kernel::ffi::{
+    c_char,
+    c_uint,
+    c_ulong,
+    c_void, //
+};
+use kernel::prelude::*;
+
+mod dev;
+mod param;
+mod pool;
+mod slots;
+
+use dev::Dev;
+use param::Params;
+use pool::Pool;
+use slots::{
+    Constraints,
+    Counters,
+    Span,
+    SEGSIZE,
+    SLOT_SIZE, //
+};
+
+const __LOG_PREFIX: &[u8] = b"software IO TLB\0";
+
+// The pure modules spell out the kernel's constants; tie them to `bindings`.
+const _: () = {
+    assert!(slots::SHIFT == bindings::IO_TLB_SHIFT);
+    assert!(SEGSIZE == bindings::IO_TLB_SEGSIZE as usize);
+};
+
+const MAPPING_ERROR: Phys = !0;
+const ATTR_SKIP_CPU_SYNC: c_ulong = bindings::DMA_ATTR_SKIP_CPU_SYNC as c_ulong;
+const ATTR_NO_WARN: c_ulong = bindings::DMA_ATTR_NO_WARN as c_ulong;
+const TO_DEVICE: dma_data_direction = bindings::dma_data_direction_DMA_TO_DEVICE;
+const FROM_DEVICE: dma_data_direction = bindings::dma_data_direction_DMA_FROM_DEVICE;
+const BIDIRECTIONAL: dma_data_direction = bindings::dma_data_direction_DMA_BIDIRECTIONAL;
+
+// ---- the default pool's parameters ----
+
+// Written by the boot parameter and the architecture's early set-up, on one
+// CPU, before any mapping; read afterwards.
+static NSLABS: AtomicUsize = AtomicUsize::new(param::DEFAULT_NSLABS);
+static NAREAS: AtomicU32 = AtomicU32::new(0);
+static FORCE_BOUNCE: AtomicBool = AtomicBool::new(false);
+static FORCE_DISABLE: AtomicBool = AtomicBool::new(false);
+
+fn params() -> Params {
+    Params {
+        nslabs: NSLABS.load(Relaxed),
+        nareas: NAREAS.load(Relaxed),
+        force_bounce: FORCE_BOUNCE.load(Relaxed),
+        force_disable: FORCE_DISABLE.load(Relaxed),
+    }
+}
+
+fn store_params(p: &Params) {
+    NSLABS.store(p.nslabs, Relaxed);
+    NAREAS.store(p.nareas, Relaxed);
+    FORCE_BOUNCE.store(p.force_bounce, Relaxed);
+    FORCE_DISABLE.store(p.force_disable, Relaxed);
+}
+
+/// Slots in use in the default pool set, and their high-water mark.
+static COUNTERS: Counters = Counters::new();
+
+/// The boot parameter `swiotlb=`, from the C glue.
+///
+/// # Safety
+///
+/// `s` is NULL or a NUL-terminated string.
+#[export]
+pub unsafe extern "C" fn swiotlb_rs_parse(s: *const c_char) {
+    if s.is_null() {
+        return;
+    }
+    // SAFETY: A NUL-terminated string (the caller's guarantee).
+    let s = unsafe { CStr::from_char_ptr(s) }.to_bytes();
+    let mut p = params();
+    let r = p.parse(s);
+    if let Some(n) = r.nareas {
+        pr_info!("area num {}.\n", n);
+    }
+    if r.rounded {
+        pr_info!(
+            "SWIOTLB bounce buffer size roundup to {}MB\n",
+            p.bytes() >> 20
+        );
+    }
+    if let Some(at) = r.ignored_at {
+        let rest = core::str::from_utf8(&s[at..]).unwrap_or("?");
+        pr_warn!(
+            "swiotlb=: ignoring \"{}\"; expected [nslabs][,nareas][,force|noforce]\n",
+            rest
+        );
+    }
+    store_params(&p);
+}
+
+/// The default pool's parameters, for the C glue's set-up: the number of
+/// areas, when nobody chose it, becomes one per possible CPU.
+///
+/// # Safety
+///
+/// `out` is valid for writes.
+#[export]
+pub unsafe extern "C" fn swiotlb_rs_params(out: *mut bindings::swiotlb_rs_params, ncpus: c_uint) {
+    let mut p = params();
+    if p.nareas == 0 {
+        let rounded = p.set_nareas(ncpus);
+        pr_info!("area num {}.\n", p.nareas);
+        if rounded {
+            pr_info!(
+                "SWIOTLB bounce buffer size roundup to {}MB\n",
+                p.bytes() >> 20
+            );
+        }
+        store_params(&p);
+    }
+    let c = bindings::swiotlb_rs_params {
+        nslabs: p.nslabs,
+        nareas: p.nareas,
+        force_bounce: p.force_bounce,
+        force_disable: p.force_disable,
+    };
+    // SAFETY: Valid for writes (the caller's guarantee).
+    unsafe { out.write(c) };
+}
+
+/// Records the size the default pool got, when memory was short.
+#[export]
+pub extern "C" fn swiotlb_rs_set_nslabs(nslabs: c_ulong) {
+    NSLABS.store(nslabs, Relaxed);
+}
+
+/// The areas a pool of `nslabs` slots gets when `nareas` are asked for.
+#[export]
+pub extern "C" fn swiotlb_rs_nareas(nareas: c_uint, nslabs: c_ulong) -> c_uint {
+    param::areas_for(nareas, nslabs)
+}
+
+/// Bytes of a pool's area locks.
+#[export]
+pub extern "C" fn swiotlb_rs_areas_size(nareas: c_uint) -> usize {
+    pool::areas_size(nareas as usize)
+}
+
+/// Bytes of a pool's slot records, bitmap and summaries.
+#[export]
+pub extern "C" fn swiotlb_rs_slots_size(nslabs: c_ulong) -> usize {
+    pool::slots_size(nslabs)
+}
+
+/// Sets up a pool; see [`pool::init`]. A shape no pool can have leaves it
+/// without slots, and is reported.
+///
+/// # Safety
+///
+/// As [`pool::init`].
+#[export]
+pub unsafe extern "C" fn swiotlb_rs_pool_init(
+    pool: *mut io_tlb_pool,
+    start: Phys,
+    vaddr: *mut c_void,
+    nslabs: c_ulong,
+    late_alloc: bool,
+    nareas: c_uint,
+) {
+    // SAFETY: The caller's guarantees are `init`'s.
+    let p = unsafe { pool::init(pool, start, vaddr, nslabs, late_alloc, nareas as usize) };
+    if p.is_none() {
+        pr_err!("cannot set up {} slots in {} areas\n", nslabs, nareas);
+    }
+}
+
+/// `io_tlb_used` of the default pool set.
+#[export]
+pub extern "C" fn swiotlb_rs_used() -> c_ulong {
+    COUNTERS.used()
+}
+
+/// `io_tlb_used_hiwater` of the default pool set.
+#[export]
+pub extern "C" fn swiotlb_rs_hiwater() -> c_ulong {
+    COUNTERS.hiwater()
+}
+
+/// Resets `io_tlb_used_hiwater`.
+#[export]
+pub extern "C" fn swiotlb_rs_reset_hiwater() {
+    COUNTERS.reset_hiwater();
+}
+
+// ---- the C ABI of <linux/swiotlb.h> ----
+
+/// The default pool set (only its address is taken here).
+fn default_mem() -> *mut bindings::io_tlb_mem {
+    &raw mut bindings::io_tlb_default_mem
+}
+
+/// The default pool, once it has slots.
+fn default_pool() -> Option<Pool<'static>> {
+    // SAFETY: The default set is a static; its pool is zeros until the
+    // glue's boot-time set-up, before any device uses it.
+    unsafe { Pool::of_mem(default_mem()) }
+}
+
+/// `swiotlb_size_or_default()`: the default pool's size in bytes.
+#[export]
+pub extern "C" fn swiotlb_size_or_default() -> c_ulong {
+    params().bytes() as c_ulong
+}
+
+/// `swiotlb_adjust_size()`: the architecture asks for a bigger default
+/// pool, which applies unless `swiotlb=` gave a size.
+#[export]
+pub extern "C" fn swiotlb_adjust_size(size: c_ulong) {
+    let mut p = params();
+    if let Some(bytes) = p.adjust_size(size as u64) {
+        store_params(&p);
+        pr_info!("SWIOTLB bounce buffer size adjusted to {}MB\n", bytes >> 20);
+    }
+}
+
+/// `swiotlb_print_info()`: where the default pool is.
+#[export]
+pub extern "C" fn swiotlb_print_info() {
+    match default_pool() {
+        Some(p) => pr_info!(
+            "mapped [mem {:#018x}-{:#018x}] ({}MB)\n",
+            p.start(),
+            p.start() + ((p.nslabs() as u64) << slots::SHIFT),
+            (p.nslabs() << slots::SHIFT) >> 20
+        ),
+        None => pr_warn!("No low mem\n"),
+    }
+}
+
+/// `swiotlb_dev_init()`: a new device bounces through the default set.
+///
+/// # Safety
+///
+/// `dev` is a device being set up, not yet in use.
+#[export]
+pub unsafe extern "C" fn swiotlb_dev_init(dev: *mut device) {
+    // SAFETY: A device being set up (the caller's guarantee).
+    unsafe { (*dev).dma_io_tlb_mem = default_mem() };
+}
+
+/// `is_swiotlb_allocated()`: whether the default pool has slots.
+#[export]
+pub extern "C" fn is_swiotlb_allocated() -> bool {
+    default_pool().is_some()
+}
+
+/// `is_swiotlb_active()`: whether the device has a pool with slots.
+///
+/// # Safety
+///
+/// `dev` is a live device.
+#[export]
+pub unsafe extern "C" fn is_swiotlb_active(dev: *mut device) -> bool {
+    // SAFETY: A live device (the caller's guarantee).
+    unsafe { Dev::new(dev) }.and_then(|d| d.pool()).is_some()
+}
+
+/// `default_swiotlb_base()`: the lowest address of the default pool.
+#[export]
+pub extern "C" fn default_swiotlb_base() -> Phys {
+    default_pool().map_or(0, |p| p.start())
+}
+
+/// `default_swiotlb_limit()`: the highest address of the default pool.
+#[export]
+pub extern "C" fn default_swiotlb_limit() -> Phys {
+    default_pool().map_or(0, |p| p.start() + ((p.nslabs() as u64) << slots::SHIFT) - 1)
+}
+
+/// `swiotlb_max_mapping_size()`: the longest mapping a bounce can take,
+/// a segment less what keeping the device's low address bits may cost.
+///
+/// # Safety
+///
+/// `dev` is a live device.
+#[export]
+pub unsafe extern "C" fn swiotlb_max_mapping_size(dev: *mut device) -> usize {
+    // SAFETY: A live device (the caller's guarantee).
+    let mask = unsafe { Dev::new(dev) }.map_or(0, |d| d.min_align_mask());
+    let min_align = mask.div_ceil(SLOT_SIZE) * SLOT_SIZE;
+    (SLOT_SIZE * SEGSIZE as u64 - min_align) as usize
+}
+
+/// Prints a warning once per `$flag`, with the device, and a backtrace.
+macro_rules! dev_warn_once {
+    ($flag:ident, $d:expr, $($arg:tt)*) => {{
+        static $flag: AtomicBool = AtomicBool::new(false);
+        if !$flag.swap(true, Relaxed) {
+            dev_warn!($d.as_ref(), $($arg)*);
+            kernel::warn_on!(true);
+        }
+    }};
+}
+
+/// Whether a rate-limited message may be printed now.
+fn ratelimit() -> bool {
+    // SAFETY: The kernel's shared printk rate limit; the name is static.
+    unsafe { bindings::__printk_ratelimit(c"swiotlb".as_char_ptr()) != 0 }
+}
+
+/// Copies between a mapping's slots and its original memory: `size` bytes
+/// at pool address `tlb`, to the slots when `to_device`.
+fn bounce(d: Dev<'_>, pool: Pool<'_>, tlb: Phys, size: usize, to_device: bool) {
+    let Some(span) = pool
+        .slot_of(tlb)
+        .and_then(|slot| Span::new(slot, tlb, d.min_align_mask(), size as u64))
+    else {
+        return;
+    };
+    if span.clamped {
+        dev_warn_once!(
+            OVERFLOW,
+            d,
+            "Buffer overflow detected. Allocation size: {}. Mapping size: {}.\n",
+            span.size,
+            size
+        );
+    }
+    let len = span.size as usize;
+    if len == 0 {
+        return;
+    }
+    let slots = pool.vaddr_of(tlb);
+    // SAFETY: The original memory is a direct-mapped buffer the caller
+    // lent for the mapping (no highmem where this option builds), and the
+    // span is cut to the mapping, both in the buffer and in its slots.
+    unsafe {
+        let orig = bindings::dma_rs_phys_to_virt(span.orig).cast::<u8>();
+        if to_device {
+            core::ptr::copy_nonoverlapping(orig, slots, len);
+        } else {
+            core::ptr::copy_nonoverlapping(slots, orig, len);
+        }
+    }
+}
+
+/// `swiotlb_tbl_map_single()`: takes slots for `mapping_size` bytes at
+/// `orig_addr`, aligned to `alloc_align_mask`, and copies the data in.
+/// Returns the pool address of the data, or `DMA_MAPPING_ERROR`.
+///
+/// # Safety
+///
+/// `dev` is a live device; the memory at `orig_addr` stays lent until the
+/// mapping is removed.
+#[export]
+pub unsafe extern "C" fn swiotlb_tbl_map_single(
+    dev: *mut device,
+    orig_addr: Phys,
+    mapping_size: usize,
+    alloc_align_mask: c_uint,
+    _dir: dma_data_direction,
+    attrs: c_ulong,
+) -> Phys {
+    // SAFETY: A live device (the caller's guarantee).
+    let Some(d) = (unsafe { Dev::new(dev) }) else {
+        return MAPPING_ERROR;
+    };
+    #[cfg(CONFIG_ARCH_HAS_CC_PLATFORM)]
+    // SAFETY: A query of the platform's features.
+    if unsafe { bindings::cc_platform_has(bindings::cc_attr_CC_ATTR_MEM_ENCRYPT) } {
+        static ENCRYPTED: AtomicBool = AtomicBool::new(false);
+        if !ENCRYPTED.swap(true, Relaxed) {
+            pr_warn!("Memory encryption is active and system is using DMA bounce buffers\n");
+        }
+    }
+    let Some(pool) = d.pool() else {
+        if ratelimit() {
+            dev_warn!(
+                d.as_ref(),
+                "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer"
+            );
+        }
+        return MAPPING_ERROR;
+    };
+    let page_mask = bindings::PAGE_SIZE as u64 - 1;
+    if u64::from(alloc_align_mask) > page_mask {
+        dev_warn_once!(
+            BIG_ALIGN,
+            d,
+            "Alloc alignment may prevent fulfilling requests with max mapping_size\n"
+        );
+    }
+    let c = Constraints {
+        min_align_mask: d.min_align_mask(),
+        alloc_align_mask: alloc_align_mask.into(),
+        boundary_mask: d.seg_boundary(),
+        page_size: bindings::PAGE_SIZE as u64,
+    };
+    // SAFETY: Reads the current CPU's number; any answer is fine.
+    let cpu = unsafe { bindings::raw_smp_processor_id() } as usize;
+    let dma_base = d.phys_to_dma_unencrypted(pool.start());
+    let Some((tlb, taken)) = pool.map(cpu, dma_base, orig_addr, mapping_size, &c) else {
+        if attrs & ATTR_NO_WARN == 0 && ratelimit() {
+            let size = slots::Layout::new(orig_addr, mapping_size as u64, &c).size;
+            dev_warn!(
+                d.as_ref(),
+                "swiotlb buffer is full (sz: {} bytes), total {} (slots), used {} (slots), longest free run {} (slots)\n",
+                size,
+                pool.nslabs(),
+                COUNTERS.used(),
+                pool.longest_free_run()
+            );
+        }
+        return MAPPING_ERROR;
+    };
+    COUNTERS.take(taken);
+    d.reset_need_sync();
+    // Always to the device, whatever the direction: the device must not
+    // see what the slots held before, and what it does not write must
+    // come back unchanged.
+    bounce(d, pool, tlb, mapping_size, true);
+    tlb
+}
+
+/// Frees a mapping's slots, and says so when the address is no mapping's.
+fn release(d: Dev<'_>, pool: Pool<'_>, tlb: Phys) {
+    let freed = pool.unmap(tlb, d.min_align_mask());
+    if freed == 0 {
+        dev_warn_once!(
+            BAD_UNMAP,
+            d,
+            "swiotlb: unmap of {:#x}, which is not a bounce buffer's start\n",
+            tlb
+        );
+        return;
+    }
+    COUNTERS.give(freed);
+}
+
+/// `__swiotlb_tbl_unmap_single()`: copies the data back if the device may
+/// have written it, and frees the slots.
+///
+/// # Safety
+///
+/// `dev` is a live device and `pool` the pool holding its mapping at
+/// `tlb_addr`, which the caller gives up.
+#[export]
+pub unsafe extern "C" fn __swiotlb_tbl_unmap_single(
+    dev: *mut device,
+    tlb_addr: Phys,
+    mapping_size: usize,
+    dir: dma_data_direction,
+    attrs: c_ulong,
+    pool: *mut io_tlb_pool,
+) {
+    // SAFETY: A live device, and its pool (the caller's guarantee).
+    let (Some(d), Some(pool)) = (unsafe { (Dev::new(dev), Pool::from_raw(pool)) }) else {
+        return;
+    };
+    if attrs & ATTR_SKIP_CPU_SYNC == 0 && (dir == FROM_DEVICE || dir == BIDIRECTIONAL) {
+        bounce(d, pool, tlb_addr, mapping_size, false);
+    }
+    release(d, pool, tlb_addr);
+}
+
+/// Reports a sync whose direction the mapping cannot have (C's `BUG_ON`).
+fn bad_sync_dir(d: Dev<'_>, dir: dma_data_direction) {
+    dev_warn_once!(BAD_DIR, d, "swiotlb: sync in invalid direction {}\n", dir);
+}
+
+/// `__swiotlb_sync_single_for_device()`: copies what the CPU wrote to the
+/// slots.
+///
+/// # Safety
+///
+/// `dev` is a live device and `pool` the pool holding its mapping at
+/// `tlb_addr`.
+#[export]
+pub unsafe extern "C" fn __swiotlb_sync_single_for_device(
+    dev: *mut device,
+    tlb_addr: Phys,
+    size: usize,
+    dir: dma_data_direction,
+    pool: *mut io_tlb_pool,
+) {
+    // SAFETY: A live device, and its pool (the caller's guarantee).
+    let (Some(d), Some(pool)) = (unsafe { (Dev::new(dev), Pool::from_raw(pool)) }) else {
+        return;
+    };
+    match dir {
+        TO_DEVICE | BIDIRECTIONAL => bounce(d, pool, tlb_addr, size, true),
+        FROM_DEVICE => {}
+        _ => bad_sync_dir(d, dir),
+    }
+}
+
+/// `__swiotlb_sync_single_for_cpu()`: copies what the device wrote back.
+///
+/// # Safety
+///
+/// As [`__swiotlb_sync_single_for_device`].
+#[export]
+pub unsafe extern "C" fn __swiotlb_sync_single_for_cpu(
+    dev: *mut device,
+    tlb_addr: Phys,
+    size: usize,
+    dir: dma_data_direction,
+    pool: *mut io_tlb_pool,
+) {
+    // SAFETY: A live device, and its pool (the caller's guarantee).
+    let (Some(d), Some(pool)) = (unsafe { (Dev::new(dev), Pool::from_raw(pool)) }) else {
+        return;
+    };
+    match dir {
+        FROM_DEVICE | BIDIRECTIONAL => bounce(d, pool, tlb_addr, size, false),
+        TO_DEVICE => {}
+        _ => bad_sync_dir(d, dir),
+    }
+}
+
+/// `swiotlb_map()`: bounces `size` bytes at `paddr` for dma-direct and
+/// returns the device's address of the bounce buffer.
+///
+/// # Safety
+///
+/// As [`swiotlb_tbl_map_single`].
+#[export]
+pub unsafe extern "C" fn swiotlb_map(
+    dev: *mut device,
+    paddr: Phys,
+    size: usize,
+    dir: dma_data_direction,
+    attrs: c_ulong,
+) -> Dma {
+    // SAFETY: A live device (the caller's guarantee).
+    let Some(d) = (unsafe { Dev::new(dev) }) else {
+        return MAPPING_ERROR;
+    };
+    // SAFETY: A live device; the event only records.
+    unsafe { bindings::swiotlb_rs_trace_bounced(dev, paddr, size) };
+    // SAFETY: The caller's guarantees.
+    let tlb = unsafe { swiotlb_tbl_map_single(dev, paddr, size, 0, dir, attrs) };
+    if tlb == MAPPING_ERROR {
+        return MAPPING_ERROR;
+    }
+    let dma = d.phys_to_dma_unencrypted(tlb);
+    if !d.capable(dma, size) {
+        if let Some(pool) = d.pool() {
+            release(d, pool, tlb);
+        }
+        let (mask, limit) = d.limits();
+        dev_warn_once!(
+            UNREACHABLE,
+            d,
+            "swiotlb addr {:#x}+{} overflow (mask {:x}, bus limit {:x}).\n",
+            dma,
+            size,
+            mask,
+            limit
+        );
+        return MAPPING_ERROR;
+    }
+    dma
+}
