@@ -44,6 +44,7 @@ SAFE_API = (('map_single_4k', 'map_single_4k', 'rustapi_map_single_4k'),
 	    ('pool_zalloc_64', 'pool_zalloc_64', 'rustapi_pool_zalloc_64'),
 	    ('ring_256', 'ring_256', 'rustapi_ring_256'))
 BOUNCE = 'bounce_64k'
+FRAG = 'swiotlb_frag_4k'
 BOUNCE_BYTES = 65536
 # dma_map_benchmark runs for a guest second, minutes under -icount: only in
 # the run where its 100 ns steps resolve the figures best.
@@ -146,6 +147,8 @@ def make_rows(res):
 		for label, op, wrapped in SAFE_API:
 			add('safe API, %s core' % kernel, label, 'ns/op', get(kernel, 'plain', op),
 			    get(kernel, 'plain', wrapped))
+	# A 4 KiB map+unmap that must search a pool 90% full of single free slots.
+	add('swiotlb', FRAG, 'ns/op', get('c', 'swiotlb', FRAG), get('rust', 'swiotlb', FRAG))
 	c, r = get('c', 'swiotlb', BOUNCE), get('rust', 'swiotlb', BOUNCE)
 	if c and r:
 		add('swiotlb', 'bounce 64 KiB', 'bytes/ns', BOUNCE_BYTES / c,

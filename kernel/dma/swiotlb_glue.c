@@ -82,11 +82,13 @@ void __init swiotlb_init_remap(bool addressing_limit, unsigned int flags,
 	size_t slots_size;
 	void *tlb;
 
-	swiotlb_rs_params(&p, num_possible_cpus());
+	/* The flags first: the default areas apply only to a pool made. */
+	swiotlb_rs_params(&p, 0);
 	if (!addressing_limit && !p.force_bounce)
 		return;
 	if (p.force_disable)
 		return;
+	swiotlb_rs_params(&p, num_possible_cpus());
 	io_tlb_default_mem.force_bounce = p.force_bounce || (flags & SWIOTLB_FORCE);
 
 	nslabs = p.nslabs;
@@ -117,7 +119,8 @@ void __init swiotlb_init_remap(bool addressing_limit, unsigned int flags,
 		return;
 	}
 
-	swiotlb_rs_pool_init(pool, __pa(tlb), tlb, nslabs, false, nareas);
+	if (!swiotlb_rs_pool_init(pool, __pa(tlb), tlb, nslabs, false, nareas))
+		return;
 	io_tlb_default_mem.nslabs = nslabs;
 	if (flags & SWIOTLB_VERBOSE)
 		swiotlb_print_info();
@@ -141,9 +144,10 @@ int swiotlb_init_late(size_t size, gfp_t gfp_mask,
 
 	if (io_tlb_default_mem.nslabs)
 		return 0;
-	swiotlb_rs_params(&p, num_possible_cpus());
+	swiotlb_rs_params(&p, 0);
 	if (p.force_disable)
 		return 0;
+	swiotlb_rs_params(&p, num_possible_cpus());
 	io_tlb_default_mem.force_bounce = p.force_bounce;
 
 retry:
@@ -185,8 +189,14 @@ retry:
 
 	set_memory_decrypted((unsigned long)vstart,
 			     (nslabs << IO_TLB_SHIFT) >> PAGE_SHIFT);
-	swiotlb_rs_pool_init(pool, virt_to_phys(vstart), vstart, nslabs, true,
-			     nareas);
+	if (!swiotlb_rs_pool_init(pool, virt_to_phys(vstart), vstart, nslabs,
+				  true, nareas)) {
+		set_memory_encrypted((unsigned long)vstart,
+				     (nslabs << IO_TLB_SHIFT) >> PAGE_SHIFT);
+		free_pages((unsigned long)pool->slots,
+			   get_order(swiotlb_rs_slots_size(nslabs)));
+		goto error_slots;
+	}
 	io_tlb_default_mem.nslabs = nslabs;
 	swiotlb_print_info();
 	return 0;
@@ -206,7 +216,7 @@ void __init swiotlb_exit(void)
 	unsigned long tbl_vaddr;
 	struct swiotlb_rs_params p;
 
-	swiotlb_rs_params(&p, num_possible_cpus());
+	swiotlb_rs_params(&p, 0);
 	if (p.force_bounce || !pool->nslabs)
 		return;
 

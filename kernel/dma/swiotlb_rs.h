@@ -27,7 +27,7 @@ void swiotlb_rs_set_nslabs(unsigned long nslabs);
 unsigned int swiotlb_rs_nareas(unsigned int nareas, unsigned long nslabs);
 size_t swiotlb_rs_areas_size(unsigned int nareas);
 size_t swiotlb_rs_slots_size(unsigned long nslabs);
-void swiotlb_rs_pool_init(struct io_tlb_pool *pool, phys_addr_t start,
+bool swiotlb_rs_pool_init(struct io_tlb_pool *pool, phys_addr_t start,
 			  void *vaddr, unsigned long nslabs, bool late_alloc,
 			  unsigned int nareas);
 unsigned long swiotlb_rs_used(void);

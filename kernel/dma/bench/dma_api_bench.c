@@ -28,6 +28,7 @@
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 
 #include "rust_dma_bench.h"
 
@@ -286,6 +287,55 @@ static void bench_streaming(struct bench_out *out, struct bench_ctx *ctx)
 }
 
 /*
+ * swiotlb with a pool 90% full and fragmented: the pool is filled with
+ * 2 KiB mappings, then every tenth is unmapped (single free slots, too
+ * small for a page-aligned 4 KiB bounce), and one pair of slots that a
+ * 4 KiB bounce fits is freed near the pool's end. Each map+unmap of 4 KiB
+ * then has to find that pair, from wherever the previous search stopped.
+ */
+static void bench_swiotlb_frag(struct bench_out *out, struct bench_ctx *ctx)
+{
+	const char *name = "swiotlb_frag_4k";
+	const size_t max = SZ_64M / IO_TLB_SIZE * 2;
+	dma_addr_t *dma;
+	long n, i, pair = -1;
+
+	if (!is_swiotlb_force_bounce(ctx->dev))
+		return;
+	dma = kvmalloc_array(max, sizeof(*dma), GFP_KERNEL);
+	if (!dma) {
+		bench_fail(out, name, -ENOMEM);
+		return;
+	}
+	for (n = 0; n < max; n++) {
+		dma[n] = dma_map_single_attrs(ctx->dev, ctx->buf, IO_TLB_SIZE,
+					      DMA_TO_DEVICE, DMA_ATTR_NO_WARN);
+		if (dma_mapping_error(ctx->dev, dma[n]))
+			break;
+	}
+	for (i = n - 2; i >= 0 && pair < 0; i--)
+		if (i % 10 < 4 && !(dma[i] & (PAGE_SIZE - 1)) &&
+		    dma[i + 1] == dma[i] + IO_TLB_SIZE)
+			pair = i;
+	for (i = 0; i < n; i++) {
+		if (i % 10 == 5 || (pair >= 0 && (i == pair || i == pair + 1))) {
+			dma_unmap_single(ctx->dev, dma[i], IO_TLB_SIZE, DMA_TO_DEVICE);
+			dma[i] = DMA_MAPPING_ERROR;
+		}
+	}
+	ctx->size = SZ_4K;
+	ctx->dir = DMA_TO_DEVICE;
+	if (pair < 0)
+		bench_fail(out, name, -ENOSPC);
+	else
+		bench_report(out, ctx, name, op_map_single, 1);
+	for (i = 0; i < n; i++)
+		if (dma[i] != DMA_MAPPING_ERROR)
+			dma_unmap_single(ctx->dev, dma[i], IO_TLB_SIZE, DMA_TO_DEVICE);
+	kvfree(dma);
+}
+
+/*
  * The entries are every other page of one order-8 block: never physically
  * contiguous, so an IOMMU cannot merge them, whatever the page allocator's
  * state at boot. Free pages between them would make the cost vary.
@@ -449,6 +499,7 @@ static int bench_open(struct inode *inode, struct file *file)
 	ret = dma_set_mask_and_coherent(ctx.dev, DMA_BIT_MASK(64));
 	if (!ret) {
 		bench_streaming(out, &ctx);
+		bench_swiotlb_frag(out, &ctx);
 		bench_sg(out, &ctx);
 		bench_alloc(out, &ctx);
 		bench_rust_api(out, &ctx);

@@ -94,9 +94,11 @@ impl<'a> Pool<'a> {
         (raw.nslabs != 0).then_some(Pool { raw })
     }
 
-    /// Slots in the pool.
+    /// Slots in the pool: those of its areas (the C field `nslabs`, equal
+    /// to it, is written last at set-up and only says that the pool is
+    /// ready).
     pub(crate) fn nslabs(self) -> usize {
-        self.raw.nslabs
+        self.area_nslabs() * self.raw.nareas as usize
     }
 
     fn area_nslabs(self) -> usize {
@@ -202,13 +204,14 @@ impl<'a> Pool<'a> {
     }
 
     /// Frees the slots of the mapping whose data is at pool address `tlb`.
-    /// Returns how many it freed: 0 when `tlb` is not a mapping's data.
-    pub(crate) fn unmap(self, tlb: Phys, min_align_mask: u64) -> usize {
-        let offset = tlb & min_align_mask & ((1 << SHIFT) - 1);
-        let Some(index) = self.index_of(tlb.wrapping_sub(offset)) else {
+    /// Returns how many it freed: 0 when `tlb` is not where a mapping's
+    /// data starts.
+    pub(crate) fn unmap(self, tlb: Phys) -> usize {
+        let Some(index) = self.index_of(tlb) else {
             return 0;
         };
         let n = self.area_nslabs();
+        let offset = tlb & ((1 << SHIFT) - 1);
         self.with_area(index / n, 0, false, |a| a.unmap(index % n, offset))
             .unwrap_or(0)
     }
@@ -261,15 +264,22 @@ pub(crate) unsafe fn init<'a>(
         (*pool).start = start;
         (*pool).end = start + bytes as u64;
         (*pool).vaddr = vaddr;
-        (*pool).nslabs = nslabs;
         (*pool).late_alloc = late_alloc;
         (*pool).nareas = nareas as u32;
         (*pool).area_nslabs = (nslabs / nareas) as u32;
     }
-    // SAFETY: Set up above; nobody else uses it yet.
-    let p = unsafe { Pool::from_raw(pool) }?;
+    // SAFETY: The caller's pool, which nobody else uses yet.
+    let raw = unsafe { &*pool };
+    // INVARIANT: Set up above but for `nslabs`, which `with_area` does not
+    // read; nobody else uses the pool yet.
+    let p = Pool { raw };
     for i in 0..nareas {
         p.with_area(i, 0, true, |_| ())?;
     }
-    Some(p)
+    // Published last: a pool with slots is a pool that is set up.
+    core::sync::atomic::fence(core::sync::atomic::Ordering::Release);
+    // SAFETY: As above; `p` is not used after this write.
+    unsafe { (*pool).nslabs = nslabs };
+    // SAFETY: Set up, and the caller's for `'a`.
+    unsafe { Pool::from_raw(pool) }
 }

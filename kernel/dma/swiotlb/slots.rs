@@ -43,18 +43,26 @@ const WORDS_PER_SEG: usize = SEGSIZE / 64;
 /// mapping without the area's lock, while another CPU maps or unmaps other
 /// slots of the area under it; only the slot's own mapping writes it, at
 /// its map and its unmap.
+///
+/// Each data slot of a mapping records where its part of the data is and
+/// how much of the mapping is left from there; the first data slot (the
+/// head) also records the allocation's shape, so that an unmap frees
+/// exactly it, and only from the address the map returned. Nothing is read
+/// back from the device, whose `min_align_mask` may change meanwhile.
 #[derive(Debug)]
 pub(crate) struct Slot {
-    /// The original address the slot bounces, or [`INVALID`].
+    /// The original address of the data at `offset` in this slot, or
+    /// [`INVALID`] (a free or a padding slot).
     orig_addr: AtomicU64,
-    /// Bytes of the allocation from the data's start plus this slot's
-    /// distance from the allocation's first slot on: on the first slot,
-    /// the allocation's size less the data's in-slot offset. On the last
-    /// slot it may be negative (C's `size_t` wraps there), which the
-    /// partial syncs' bounds rely on.
-    alloc_size: AtomicI64,
-    /// On the first slot of the data: how many padding slots precede it.
-    pad_slots: AtomicU16,
+    /// Bytes of the mapping from that address on; negative on a last slot
+    /// that the data ends in before `offset`.
+    left: AtomicI64,
+    /// The data's offset in each of its slots.
+    offset: AtomicU16,
+    /// On the head: 1 plus the padding slots before it; 0 elsewhere.
+    head: AtomicU16,
+    /// On the head: the slots of the allocation, padding included.
+    nslots: AtomicU16,
 }
 
 impl Slot {
@@ -62,8 +70,10 @@ impl Slot {
     pub(crate) const fn new() -> Self {
         Slot {
             orig_addr: AtomicU64::new(INVALID),
-            alloc_size: AtomicI64::new(0),
-            pad_slots: AtomicU16::new(0),
+            left: AtomicI64::new(0),
+            offset: AtomicU16::new(0),
+            head: AtomicU16::new(0),
+            nslots: AtomicU16::new(0),
         }
     }
 
@@ -72,26 +82,27 @@ impl Slot {
         self.orig_addr.load(Relaxed)
     }
 
-    /// See the field: the bytes from this slot's part of the data on.
-    pub(crate) fn alloc_size(&self) -> i64 {
-        self.alloc_size.load(Relaxed)
-    }
-
-    /// Padding slots before the data, on the data's first slot.
-    pub(crate) fn pad_slots(&self) -> usize {
-        self.pad_slots.load(Relaxed) as usize
+    /// Whether the slot is the first data slot of a mapping.
+    pub(crate) fn is_head(&self) -> bool {
+        self.head.load(Relaxed) != 0
     }
 
     /// Whether the record is that of a free slot (for the host tests).
     #[cfg(test)]
     pub(crate) fn is_clear(&self) -> bool {
-        self.orig_addr() == INVALID && self.alloc_size() == 0 && self.pad_slots() == 0
+        self.orig_addr() == INVALID
+            && self.left.load(Relaxed) == 0
+            && self.offset.load(Relaxed) == 0
+            && !self.is_head()
+            && self.nslots.load(Relaxed) == 0
     }
 
     fn clear(&self) {
         self.orig_addr.store(INVALID, Relaxed);
-        self.alloc_size.store(0, Relaxed);
-        self.pad_slots.store(0, Relaxed);
+        self.left.store(0, Relaxed);
+        self.offset.store(0, Relaxed);
+        self.head.store(0, Relaxed);
+        self.nslots.store(0, Relaxed);
     }
 }
 
@@ -101,34 +112,42 @@ impl Default for Slot {
     }
 }
 
-/// What a bounce copies, for an access of `size` bytes at a bounce address
-/// whose in-slot offset is `tlb_offset_in_slot`, in slot `slot`.
+/// What a bounce copies for an access of `size` bytes at a bounce address
+/// in a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Span {
     /// The original address the access starts at.
     pub(crate) orig: u64,
     /// Bytes to copy.
     pub(crate) size: u64,
-    /// The access ran past the mapping's end and was cut to it (or, for an
-    /// access that starts past the end, to nothing).
+    /// The access ran past the mapping's end and was cut to it, or started
+    /// outside the mapping and copies nothing.
     pub(crate) clamped: bool,
 }
 
 impl Span {
-    /// The span of an access, or `None` when the slot bounces nothing (a
-    /// padding or free slot).
+    /// The span of an access at bounce address `tlb_addr`, which lies in
+    /// `slot`, or `None` when the slot bounces nothing (a padding or free
+    /// slot).
     ///
     /// The access may start in the first bytes of a later slot, before the
-    /// data's in-slot offset: the distance from the slot's data is then
-    /// negative, as in C, and the bytes left grow by it.
-    pub(crate) fn new(slot: &Slot, tlb_addr: u64, min_align_mask: u64, size: u64) -> Option<Self> {
+    /// data's offset in it: the distance from that slot's data is then
+    /// negative, as in C, and the bytes left grow by it. Before the data's
+    /// offset in the head, it starts outside the mapping.
+    pub(crate) fn new(slot: &Slot, tlb_addr: u64, size: u64) -> Option<Self> {
         let orig = slot.orig_addr();
         if orig == INVALID {
             return None;
         }
-        let data_offset = (orig & min_align_mask & (SLOT_SIZE - 1)) as i64;
-        let delta = (tlb_addr & (SLOT_SIZE - 1)) as i64 - data_offset;
-        let left = slot.alloc_size().saturating_sub(delta).max(0) as u64;
+        let delta = (tlb_addr & (SLOT_SIZE - 1)) as i64 - i64::from(slot.offset.load(Relaxed));
+        if delta < 0 && slot.is_head() {
+            return Some(Span {
+                orig,
+                size: 0,
+                clamped: size > 0,
+            });
+        }
+        let left = slot.left.load(Relaxed).saturating_sub(delta).max(0) as u64;
         Some(Span {
             orig: orig.wrapping_add(delta as u64),
             size: size.min(left),
@@ -188,14 +207,18 @@ impl Layout {
     /// The data keeps the bits of `orig_addr` under the device's
     /// `min_align_mask`, up to the allocation's alignment: offsets of a
     /// slot or more become padding slots.
-    pub(crate) fn new(orig_addr: u64, mapping_size: u64, c: &Constraints) -> Self {
+    /// `None` when the sizes overflow, which no mapping can have.
+    pub(crate) fn new(orig_addr: u64, mapping_size: u64, c: &Constraints) -> Option<Self> {
         let offset = orig_addr & c.min_align_mask & (c.alloc_align_mask | (SLOT_SIZE - 1));
-        let size = align_up(mapping_size + offset, c.alloc_align_mask + 1);
-        Layout {
+        let size = align_up(
+            mapping_size.checked_add(offset)?,
+            c.alloc_align_mask.wrapping_add(1),
+        )?;
+        Some(Layout {
             size,
             pad_slots: (offset >> SHIFT) as usize,
             offset: offset & (SLOT_SIZE - 1),
-        }
+        })
     }
 
     /// Slots the allocation takes.
@@ -209,13 +232,13 @@ pub(crate) fn nr_slots(bytes: u64) -> usize {
     bytes.div_ceil(SLOT_SIZE) as usize
 }
 
-fn align_up(v: u64, align: u64) -> u64 {
+fn align_up(v: u64, align: u64) -> Option<u64> {
     // `align` is a power of two (a mask plus one), or 0 for a mask of all
     // ones, which no size reaches.
     if align == 0 {
-        return v;
+        return Some(v);
     }
-    (v + align - 1) & !(align - 1)
+    Some(v.checked_add(align - 1)? & !(align - 1))
 }
 
 /// The masks the search checks a candidate's DMA address against.
@@ -395,6 +418,11 @@ impl<'a> Area<'a> {
         seg & mask == mask
     }
 
+    /// Whether slots `start..start + n`, within one segment, are all in use.
+    fn run_used(&self, start: usize, n: usize) -> bool {
+        (start..start + n).all(|i| !self.is_free(i))
+    }
+
     /// Recomputes segment `seg`'s longest free run.
     fn summarise(&mut self, seg: usize) {
         let w = seg * WORDS_PER_SEG;
@@ -454,31 +482,26 @@ impl<'a> Area<'a> {
         mapping_size: u64,
         c: &Constraints,
     ) -> Option<(usize, u64)> {
-        let layout = Layout::new(orig_addr, mapping_size, c);
+        let layout = Layout::new(orig_addr, mapping_size, c)?;
         let nslots = layout.nslots();
         if nslots == 0 || nslots > SEGSIZE || nslots > self.nslabs() - self.cur.used {
             return None;
         }
         let s = Search::new(layout.size, c);
         let start = self.search(orig_addr, nslots, &s)?;
-        // The offset of the data in its first slot, as the unmap computes
-        // it from the bounce address: only the bits under the device's
-        // min_align_mask below a slot.
-        let in_slot = orig_addr & c.min_align_mask & (SLOT_SIZE - 1);
         self.mark(start, nslots, false);
-        let size = layout.size as i64;
-        for (i, slot) in self.slots[start..start + nslots].iter().enumerate() {
-            let left = size - (in_slot as i64 + ((i as i64) << SHIFT));
-            slot.alloc_size.store(left, Relaxed);
-        }
         let first = start + layout.pad_slots;
-        self.slots[first]
-            .pad_slots
-            .store(layout.pad_slots as u16, Relaxed);
         for (i, slot) in self.slots[first..start + nslots].iter().enumerate() {
-            let orig = orig_addr.wrapping_add((i as u64) << SHIFT);
-            slot.orig_addr.store(orig, Relaxed);
+            let i = i as u64;
+            slot.orig_addr
+                .store(orig_addr.wrapping_add(i << SHIFT), Relaxed);
+            slot.left
+                .store(mapping_size.wrapping_sub(i << SHIFT) as i64, Relaxed);
+            slot.offset.store(layout.offset as u16, Relaxed);
         }
+        let head = &self.slots[first];
+        head.head.store(layout.pad_slots as u16 + 1, Relaxed);
+        head.nslots.store(nslots as u16, Relaxed);
         // INVARIANT: The slots taken are marked used and recorded, and
         // counted.
         self.cur.used += nslots;
@@ -532,22 +555,26 @@ impl<'a> Area<'a> {
 
     /// Frees the allocation whose data starts `offset` bytes into slot
     /// `index` (what [`Area::map`] returned), padding slots included.
-    /// Returns how many slots it freed; 0 for a slot that holds no
-    /// mapping's data.
+    /// Returns how many slots it freed; 0, and nothing freed, unless
+    /// `index` and `offset` are where a live mapping's data starts.
     pub(crate) fn unmap(&mut self, index: usize, offset: u64) -> usize {
-        if index >= self.nslabs() || self.is_free(index) || self.slots[index].orig_addr() == INVALID
+        let Some(slot) = self.slots.get(index) else {
+            return 0;
+        };
+        if self.is_free(index) || !slot.is_head() || u64::from(slot.offset.load(Relaxed)) != offset
         {
             return 0;
         }
-        let pad = self.slots[index].pad_slots();
+        let pad = usize::from(slot.head.load(Relaxed)) - 1;
+        let nslots = usize::from(slot.nslots.load(Relaxed));
         let Some(start) = index.checked_sub(pad) else {
             return 0;
         };
-        let Ok(first_size) = u64::try_from(self.slots[start].alloc_size()) else {
-            return 0;
-        };
-        let nslots = nr_slots(first_size + offset);
-        if nslots == 0 || start % SEGSIZE + nslots > SEGSIZE {
+        if nslots <= pad
+            || start % SEGSIZE + nslots > SEGSIZE
+            || !self.run_used(start, nslots)
+            || self.cur.used < nslots
+        {
             return 0;
         }
         self.slots[start..start + nslots]

@@ -141,8 +141,9 @@ pub unsafe extern "C" fn swiotlb_rs_parse(s: *const c_char) {
     store_params(&p);
 }
 
-/// The default pool's parameters, for the C glue's set-up: the number of
-/// areas, when nobody chose it, becomes one per possible CPU.
+/// The default pool's parameters, for the C glue's set-up. With `ncpus`
+/// not 0, the number of areas, when nobody chose it, becomes one per
+/// possible CPU (from then on).
 ///
 /// # Safety
 ///
@@ -150,7 +151,7 @@ pub unsafe extern "C" fn swiotlb_rs_parse(s: *const c_char) {
 #[export]
 pub unsafe extern "C" fn swiotlb_rs_params(out: *mut bindings::swiotlb_rs_params, ncpus: c_uint) {
     let mut p = params();
-    if p.nareas == 0 {
+    if p.nareas == 0 && ncpus != 0 {
         let rounded = p.set_nareas(ncpus);
         pr_info!("area num {}.\n", p.nareas);
         if rounded {
@@ -195,8 +196,8 @@ pub extern "C" fn swiotlb_rs_slots_size(nslabs: c_ulong) -> usize {
     pool::slots_size(nslabs)
 }
 
-/// Sets up a pool; see [`pool::init`]. A shape no pool can have leaves it
-/// without slots, and is reported.
+/// Sets up a pool; see [`pool::init`]. Returns whether it did: a shape no
+/// pool can have leaves it without slots, and is reported.
 ///
 /// # Safety
 ///
@@ -209,12 +210,13 @@ pub unsafe extern "C" fn swiotlb_rs_pool_init(
     nslabs: c_ulong,
     late_alloc: bool,
     nareas: c_uint,
-) {
+) -> bool {
     // SAFETY: The caller's guarantees are `init`'s.
     let p = unsafe { pool::init(pool, start, vaddr, nslabs, late_alloc, nareas as usize) };
     if p.is_none() {
         pr_err!("cannot set up {} slots in {} areas\n", nslabs, nareas);
     }
+    p.is_some()
 }
 
 /// `io_tlb_used` of the default pool set.
@@ -314,10 +316,13 @@ pub extern "C" fn default_swiotlb_base() -> Phys {
     default_pool().map_or(0, |p| p.start())
 }
 
-/// `default_swiotlb_limit()`: the highest address of the default pool.
+/// `default_swiotlb_limit()`: the highest address of the default pool (all
+/// ones without one, as C's `end - 1` of an empty pool).
 #[export]
 pub extern "C" fn default_swiotlb_limit() -> Phys {
-    default_pool().map_or(0, |p| p.start() + ((p.nslabs() as u64) << slots::SHIFT) - 1)
+    default_pool().map_or(Phys::MAX, |p| {
+        p.start() + ((p.nslabs() as u64) << slots::SHIFT) - 1
+    })
 }
 
 /// `swiotlb_max_mapping_size()`: the longest mapping a bounce can take,
@@ -331,7 +336,7 @@ pub unsafe extern "C" fn swiotlb_max_mapping_size(dev: *mut device) -> usize {
     // SAFETY: A live device (the caller's guarantee).
     let mask = unsafe { Dev::new(dev) }.map_or(0, |d| d.min_align_mask());
     let min_align = mask.div_ceil(SLOT_SIZE) * SLOT_SIZE;
-    (SLOT_SIZE * SEGSIZE as u64 - min_align) as usize
+    (SLOT_SIZE * SEGSIZE as u64).saturating_sub(min_align) as usize
 }
 
 /// Prints a warning once per `$flag`, with the device, and a backtrace.
@@ -345,18 +350,44 @@ macro_rules! dev_warn_once {
     }};
 }
 
-/// Whether a rate-limited message may be printed now.
-fn ratelimit() -> bool {
-    // SAFETY: The kernel's shared printk rate limit; the name is static.
-    unsafe { bindings::__printk_ratelimit(c"swiotlb".as_char_ptr()) != 0 }
+/// A rate limit for one message, as `dev_warn_ratelimited()` keeps one per
+/// call site: at most 10 messages in 5 seconds.
+struct RateLimit {
+    start: AtomicUsize,
+    count: AtomicU32,
 }
+
+impl RateLimit {
+    const fn new() -> Self {
+        RateLimit {
+            start: AtomicUsize::new(0),
+            count: AtomicU32::new(0),
+        }
+    }
+
+    /// Whether the message may be printed now. Racing CPUs may print one
+    /// more or one fewer; nothing else depends on it.
+    fn allow(&self) -> bool {
+        // SAFETY: A read of the tick counter, which only its owner writes.
+        let now = unsafe { core::ptr::read_volatile(&raw const bindings::jiffies) };
+        let start = self.start.load(Relaxed);
+        if start == 0 || now.wrapping_sub(start) > kernel::time::msecs_to_jiffies(5000) {
+            self.start.store(now, Relaxed);
+            self.count.store(0, Relaxed);
+        }
+        self.count.fetch_add(1, Relaxed) < 10
+    }
+}
+
+static NO_POOL_WARNINGS: RateLimit = RateLimit::new();
+static FULL_WARNINGS: RateLimit = RateLimit::new();
 
 /// Copies between a mapping's slots and its original memory: `size` bytes
 /// at pool address `tlb`, to the slots when `to_device`.
 fn bounce(d: Dev<'_>, pool: Pool<'_>, tlb: Phys, size: usize, to_device: bool) {
     let Some(span) = pool
         .slot_of(tlb)
-        .and_then(|slot| Span::new(slot, tlb, d.min_align_mask(), size as u64))
+        .and_then(|slot| Span::new(slot, tlb, size as u64))
     else {
         return;
     };
@@ -417,7 +448,7 @@ pub unsafe extern "C" fn swiotlb_tbl_map_single(
         }
     }
     let Some(pool) = d.pool() else {
-        if ratelimit() {
+        if NO_POOL_WARNINGS.allow() {
             dev_warn!(
                 d.as_ref(),
                 "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer"
@@ -443,8 +474,8 @@ pub unsafe extern "C" fn swiotlb_tbl_map_single(
     let cpu = unsafe { bindings::raw_smp_processor_id() } as usize;
     let dma_base = d.phys_to_dma_unencrypted(pool.start());
     let Some((tlb, taken)) = pool.map(cpu, dma_base, orig_addr, mapping_size, &c) else {
-        if attrs & ATTR_NO_WARN == 0 && ratelimit() {
-            let size = slots::Layout::new(orig_addr, mapping_size as u64, &c).size;
+        if attrs & ATTR_NO_WARN == 0 && FULL_WARNINGS.allow() {
+            let size = slots::Layout::new(orig_addr, mapping_size as u64, &c).map_or(0, |l| l.size);
             dev_warn!(
                 d.as_ref(),
                 "swiotlb buffer is full (sz: {} bytes), total {} (slots), used {} (slots), longest free run {} (slots)\n",
@@ -467,7 +498,7 @@ pub unsafe extern "C" fn swiotlb_tbl_map_single(
 
 /// Frees a mapping's slots, and says so when the address is no mapping's.
 fn release(d: Dev<'_>, pool: Pool<'_>, tlb: Phys) {
-    let freed = pool.unmap(tlb, d.min_align_mask());
+    let freed = pool.unmap(tlb);
     if freed == 0 {
         dev_warn_once!(
             BAD_UNMAP,

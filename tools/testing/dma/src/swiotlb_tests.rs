@@ -83,7 +83,7 @@ fn layout_keeps_min_align_bits() {
         min_align_mask: 0xfff,
         ..plain()
     };
-    let l = Layout::new(0x1_0000_1a00, 100, &c);
+    let l = Layout::new(0x1_0000_1a00, 100, &c).unwrap();
     assert_eq!((l.pad_slots, l.offset, l.size), (0, 0x200, 100 + 0x200));
     // dma-iommu's 4 KiB granule as alloc_align_mask: the allocation is a
     // granule, and the data sits behind one padding slot.
@@ -92,10 +92,10 @@ fn layout_keeps_min_align_bits() {
         alloc_align_mask: 0xfff,
         ..plain()
     };
-    let l = Layout::new(0x1_0000_1a00, 100, &c);
+    let l = Layout::new(0x1_0000_1a00, 100, &c).unwrap();
     assert_eq!((l.pad_slots, l.offset, l.size), (1, 0x200, 0x1000));
     // Without a min_align_mask nothing is kept.
-    let l = Layout::new(0x1_0000_1a00, 100, &plain());
+    let l = Layout::new(0x1_0000_1a00, 100, &plain()).unwrap();
     assert_eq!((l.pad_slots, l.offset, l.size), (0, 0, 100));
     // An alloc_align_mask rounds the size up and bounds the kept bits.
     let c = Constraints {
@@ -103,7 +103,7 @@ fn layout_keeps_min_align_bits() {
         alloc_align_mask: 0x7ff,
         ..plain()
     };
-    let l = Layout::new(0x1a00, 100, &c);
+    let l = Layout::new(0x1a00, 100, &c).unwrap();
     assert_eq!((l.pad_slots, l.offset, l.size), (0, 0x200, 0x800));
 }
 
@@ -190,6 +190,41 @@ fn bogus_unmaps_free_nothing() {
     let (i, o) = area.map(0x40, 100, &plain()).unwrap();
     assert_eq!(area.unmap(i, o), 1);
     assert_eq!(area.unmap(i, o), 0, "a double unmap frees nothing");
+    // A mapping of three slots whose data starts 0x3c into its slot.
+    let c = Constraints {
+        min_align_mask: 0xfff,
+        ..plain()
+    };
+    let (i, o) = area.map(0x3c, 3 * SLOT_SIZE, &c).unwrap();
+    assert_eq!((o, area.used()), (0x3c, 4));
+    assert_eq!(
+        area.unmap(i + 1, o),
+        0,
+        "a later data slot is no mapping's start"
+    );
+    assert_eq!(
+        area.unmap(i, o + 0x10),
+        0,
+        "nor is another offset in its slot"
+    );
+    assert_eq!(area.unmap(i, 0), 0);
+    assert_eq!(area.used(), 4);
+    assert_eq!(area.unmap(i, o), 4);
+    assert_eq!(area.used(), 0);
+}
+
+#[test]
+fn huge_sizes_fail() {
+    let mut a = Arrays::new(128);
+    let mut area = a.area(0);
+    let c = Constraints {
+        min_align_mask: 0xfff,
+        alloc_align_mask: 0xfff,
+        ..plain()
+    };
+    assert!(Layout::new(0xfff, u64::MAX, &c).is_none());
+    assert!(area.map(0xfff, u64::MAX, &c).is_none());
+    assert!(area.map(0, u64::MAX - 10, &plain()).is_none());
 }
 
 #[test]
@@ -211,9 +246,7 @@ struct Live {
     size: u64,
     first: usize,
     off: u64,
-    /// The allocation's bytes from the data's start on.
-    left: u64,
-    min_align_mask: u64,
+
     /// The slots the model says it holds.
     slots: std::ops::Range<usize>,
 }
@@ -240,7 +273,7 @@ fn run_model(seed: u64, ops: usize) {
             let orig = rng.next() & 0xffff_ffff;
             let scale = [64, 4096, 20000, 100_000][rng.below(4)];
             let size = 1 + rng.below(scale) as u64;
-            let layout = Layout::new(orig, size, &c);
+            let layout = Layout::new(orig, size, &c).unwrap();
             let got = area.map(orig, size, &c);
             let Some((first, off)) = got else {
                 // A failure is right only if the model has no room either.
@@ -282,14 +315,11 @@ fn run_model(seed: u64, ops: usize) {
             }
             counters.take(n);
             max_used = max_used.max(counters.used());
-            let kept = orig & c.min_align_mask & (c.alloc_align_mask | (SLOT_SIZE - 1));
             live.push(Live {
                 orig,
                 size,
                 first,
                 off,
-                left: layout.size - kept,
-                min_align_mask: c.min_align_mask,
                 slots: start..start + n,
             });
         } else if rng.below(2) == 0 {
@@ -300,14 +330,23 @@ fn run_model(seed: u64, ops: usize) {
             let at = m.off + k;
             let tlb = ((m.first as u64) << SHIFT) + at;
             let slot = area.slot(m.first + (at >> SHIFT) as usize);
-            let sp = Span::new(slot, tlb, m.min_align_mask, len).unwrap();
-            let left = m.left - k;
+            let sp = Span::new(slot, tlb, len).unwrap();
+            let left = m.size - k;
             assert_eq!(sp.orig, m.orig + k, "seed {seed} op {op}");
             assert_eq!(sp.size, len.min(left), "seed {seed} op {op}");
             assert_eq!(sp.clamped, len > left, "seed {seed} op {op}");
         } else {
             let m = live.swap_remove(rng.below(live.len()));
             assert_eq!(area.slot(m.first).orig_addr(), m.orig);
+            // Unmaps from anywhere but the data's start free nothing.
+            if m.slots.contains(&(m.first + 1)) {
+                assert_eq!(area.unmap(m.first + 1, m.off), 0, "seed {seed} op {op}");
+            }
+            assert_eq!(
+                area.unmap(m.first, (m.off + 1) % SLOT_SIZE),
+                0,
+                "seed {seed} op {op}"
+            );
             let freed = area.unmap(m.first, m.off);
             // Every slot is freed, padding slots included.
             assert_eq!(freed, m.slots.len(), "seed {seed} op {op}: size {}", m.size);
@@ -396,27 +435,30 @@ fn spans_keep_offsets_and_clamp() {
     let tlb = ((first as u64) << SHIFT) + off;
     let s0 = area.slot(first);
     // The whole mapping, from its start.
-    let sp = Span::new(s0, tlb, 0xfff, 2040).unwrap();
+    let sp = Span::new(s0, tlb, 2040).unwrap();
     assert_eq!((sp.orig, sp.size, sp.clamped), (orig, 2040, false));
     // One byte too many is cut, and said so.
-    let sp = Span::new(s0, tlb, 0xfff, 2041).unwrap();
+    let sp = Span::new(s0, tlb, 2041).unwrap();
     assert_eq!((sp.size, sp.clamped), (2040, true));
     // A sync from the start of the second slot: before the data's offset
     // in it, so the distance is negative; 52 bytes are left.
     let s1 = area.slot(first + 1);
     let at = (first as u64 + 1) << SHIFT;
-    let sp = Span::new(s1, at, 0xfff, 52).unwrap();
+    let sp = Span::new(s1, at, 52).unwrap();
     assert_eq!(
         (sp.orig, sp.size, sp.clamped),
         (orig + 2048 - 0x3c, 52, false)
     );
-    let sp = Span::new(s1, at, 0xfff, 53).unwrap();
+    let sp = Span::new(s1, at, 53).unwrap();
     assert_eq!((sp.size, sp.clamped), (52, true));
     // Past the end: nothing is copied.
-    let sp = Span::new(s1, at + 60, 0xfff, 8).unwrap();
+    let sp = Span::new(s1, at + 60, 8).unwrap();
+    assert_eq!((sp.size, sp.clamped), (0, true));
+    // Before the data in its first slot: outside the mapping, nothing.
+    let sp = Span::new(s0, tlb - 4, 8).unwrap();
     assert_eq!((sp.size, sp.clamped), (0, true));
     // A free slot bounces nothing.
-    assert!(Span::new(area.slot(first + 5), 0, 0xfff, 8).is_none());
+    assert!(Span::new(area.slot(first + 5), 0, 8).is_none());
 }
 
 mod param {
