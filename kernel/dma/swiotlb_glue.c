@@ -3,7 +3,8 @@
  * C glue of the Rust swiotlb (kernel/dma/swiotlb/swiotlb.rs): what Rust cannot
  * declare itself or must not run after boot. The default pool set, the
  * swiotlb= boot parameter, the early (memblock) and late set-up of the
- * default pool and its tear-down, the trace event and the debugfs files.
+ * default pool and its tear-down, the trace event and the debugfs files
+ * (devices, beyond C, lists the devices holding slots).
  * How big the pool is, how many areas it has and how its slots are kept
  * are decided in Rust.
  */
@@ -272,6 +273,12 @@ static int io_tlb_hiwater_set(void *data, u64 val)
 	return 0;
 }
 
+static int swiotlb_devices_show(struct seq_file *seq, void *v)
+{
+	return swiotlb_rs_devices_show(seq, v);
+}
+DEFINE_SHOW_ATTRIBUTE(swiotlb_devices);
+
 DEFINE_DEBUGFS_ATTRIBUTE(fops_io_tlb_used, io_tlb_used_get, NULL, "%llu\n");
 DEFINE_DEBUGFS_ATTRIBUTE(fops_io_tlb_hiwater, io_tlb_hiwater_get,
 			 io_tlb_hiwater_set, "%llu\n");
@@ -288,6 +295,8 @@ static int __init swiotlb_create_default_debugfs(void)
 			    &fops_io_tlb_used);
 	debugfs_create_file("io_tlb_used_hiwater", 0600, mem->debugfs, mem,
 			    &fops_io_tlb_hiwater);
+	debugfs_create_file("devices", 0400, mem->debugfs, NULL,
+			    &swiotlb_devices_fops);
 	return 0;
 }
 late_initcall(swiotlb_create_default_debugfs);

@@ -7,6 +7,7 @@
 #ifndef _KERNEL_DMA_SWIOTLB_RS_H
 #define _KERNEL_DMA_SWIOTLB_RS_H
 
+#include <linux/seq_file.h>
 #include <linux/swiotlb.h>
 #include <linux/types.h>
 
@@ -33,6 +34,7 @@ bool swiotlb_rs_pool_init(struct io_tlb_pool *pool, phys_addr_t start,
 unsigned long swiotlb_rs_used(void);
 unsigned long swiotlb_rs_hiwater(void);
 void swiotlb_rs_reset_hiwater(void);
+int swiotlb_rs_devices_show(struct seq_file *seq, void *v);
 void swiotlb_rs_trace_bounced(struct device *dev, phys_addr_t paddr,
 			      size_t size);
 

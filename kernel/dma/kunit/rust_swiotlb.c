@@ -3,7 +3,9 @@
  * What the Rust swiotlb (CONFIG_DMA_RUST_SWIOTLB) does beyond C, under
  * swiotlb=force: an unmap from an address that is not where a mapping's
  * data starts frees nothing; a sync that starts past its mapping's end
- * copies nothing; a sync in an invalid direction is reported and ignored.
+ * copies nothing; a sync in an invalid direction is reported and ignored;
+ * debugfs swiotlb/devices and "swiotlb buffer is full" name the devices
+ * holding slots.
  * The C swiotlb frees a wrong number of slots, copies past the buffer, or
  * BUG()s on these, so this suite is built only with the Rust swiotlb.
  */
@@ -129,7 +131,72 @@ static void rust_swiotlb_sync_bad_direction(struct kunit *test)
 	dma_unmap_single(dev, dma, 64, DMA_TO_DEVICE);
 }
 
+/* The slots swiotlb/devices says @dev holds (0 when it is not listed). */
+static long holder_slots(struct kunit *test, struct device *dev)
+{
+	const size_t size = 4096;
+	char *text = kunit_kzalloc(test, size, GFP_KERNEL), *line, *p;
+	size_t len = strlen(dev_name(dev));
+	long slots = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	KUNIT_ASSERT_GE(test, dma_kunit_debugfs_read_in("swiotlb", "devices", text, size), 0);
+	p = text;
+	while ((line = strsep(&p, "\n")))
+		if (!strncmp(line, dev_name(dev), len) && line[len] == ' ')
+			KUNIT_EXPECT_EQ(test, kstrtol(line + len + 1, 10, &slots), 0);
+	return slots;
+}
+
+/*
+ * swiotlb/devices counts edu's slots while it holds them; when the pool is
+ * full, the report names the devices holding the most, edu among them.
+ */
+static void rust_swiotlb_holders(struct kunit *test)
+{
+	struct device *dev = bounce_dev(test);
+	size_t size = swiotlb_max_mapping_size(dev);
+	long segs, n;
+	dma_addr_t *dmas, dma;
+	struct page *page;
+	void *buf;
+	u64 mark;
+
+	segs = dma_kunit_counter_in(test, "swiotlb", "io_tlb_nslabs") / IO_TLB_SEGSIZE;
+	page = alloc_pages(GFP_KERNEL, get_order(size));
+	dmas = kunit_kcalloc(test, segs + 1, sizeof(*dmas), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_NOT_NULL(test, dmas);
+	buf = page_address(page);
+
+	KUNIT_EXPECT_EQ(test, holder_slots(test, dev), 0);
+	dma = dma_map_single(dev, buf, 3 * SLOT, DMA_TO_DEVICE);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, dma));
+	KUNIT_EXPECT_EQ(test, holder_slots(test, dev), 3);
+	dma_unmap_single(dev, dma, 3 * SLOT, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, holder_slots(test, dev), 0);
+
+	for (n = 0; n <= segs; n++) {
+		dmas[n] = dma_map_single_attrs(dev, buf, size, DMA_TO_DEVICE,
+					       DMA_ATTR_NO_WARN);
+		if (dma_mapping_error(dev, dmas[n]))
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, holder_slots(test, dev), n * IO_TLB_SEGSIZE);
+	mark = dma_kunit_log_mark();
+	dma = dma_map_single(dev, buf, size, DMA_TO_DEVICE);
+	KUNIT_EXPECT_TRUE(test, dma_mapping_error(dev, dma));
+	if (!dma_mapping_error(dev, dma))
+		dma_unmap_single(dev, dma, size, DMA_TO_DEVICE);
+	KUNIT_EXPECT_TRUE(test, dma_kunit_log_has(mark, "swiotlb slots held by", dev_name(dev)));
+	while (n > 0)
+		dma_unmap_single(dev, dmas[--n], size, DMA_TO_DEVICE);
+	__free_pages(page, get_order(size));
+	KUNIT_EXPECT_EQ(test, holder_slots(test, dev), 0);
+}
+
 static struct kunit_case dma_rust_swiotlb_cases[] = {
+	KUNIT_CASE(rust_swiotlb_holders),
 	KUNIT_CASE(rust_swiotlb_unmap_not_a_start),
 	KUNIT_CASE(rust_swiotlb_sync_past_end),
 	KUNIT_CASE(rust_swiotlb_sync_bad_direction),

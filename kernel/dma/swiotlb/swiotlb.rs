@@ -43,6 +43,7 @@ use kernel::dma::rust_core::{
 };
 use kernel::ffi::{
     c_char,
+    c_int,
     c_uint,
     c_ulong,
     c_void, //
@@ -50,11 +51,13 @@ use kernel::ffi::{
 use kernel::prelude::*;
 
 mod dev;
+mod holders;
 mod param;
 mod pool;
 mod slots;
 
 use dev::Dev;
+use holders::Holders;
 use param::Params;
 use pool::Pool;
 use slots::{
@@ -107,6 +110,9 @@ fn store_params(p: &Params) {
 
 /// Slots in use in the default pool set, and their high-water mark.
 static COUNTERS: Counters = Counters::new();
+
+/// The devices holding slots of the default pool set.
+static HOLDERS: Holders = Holders::new();
 
 /// The boot parameter `swiotlb=`, from the C glue.
 ///
@@ -235,6 +241,33 @@ pub extern "C" fn swiotlb_rs_hiwater() -> c_ulong {
 #[export]
 pub extern "C" fn swiotlb_rs_reset_hiwater() {
     COUNTERS.reset_hiwater();
+}
+
+/// The debugfs file `swiotlb/devices`: a line per device holding slots,
+/// its name and how many it holds.
+///
+/// # Safety
+///
+/// `seq` is the seq_file being shown.
+#[export]
+pub unsafe extern "C" fn swiotlb_rs_devices_show(
+    seq: *mut bindings::seq_file,
+    _v: *mut c_void,
+) -> c_int {
+    HOLDERS.for_each(|name, slots| {
+        // SAFETY: The seq_file being shown; `%.*s` reads `name.len()` bytes
+        // of `name`, and `%lu` takes a `c_ulong`.
+        unsafe {
+            bindings::seq_printf(
+                seq,
+                c"%.*s %lu\n".as_char_ptr(),
+                name.len() as c_int,
+                name.as_ptr(),
+                slots as c_ulong,
+            )
+        };
+    });
+    0
 }
 
 // ---- the C ABI of <linux/swiotlb.h> ----
@@ -484,10 +517,16 @@ pub unsafe extern "C" fn swiotlb_tbl_map_single(
                 COUNTERS.used(),
                 pool.longest_free_run()
             );
+            for (name, slots) in HOLDERS.top::<3>().iter().filter(|l| l.1 != 0) {
+                let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+                let name = core::str::from_utf8(&name[..len]).unwrap_or("?");
+                dev_warn!(d.as_ref(), "swiotlb slots held by {}: {}\n", name, slots);
+            }
         }
         return MAPPING_ERROR;
     };
     COUNTERS.take(taken);
+    HOLDERS.take(d.raw() as usize, taken, || d.as_ref().name().to_bytes());
     d.reset_need_sync();
     // Always to the device, whatever the direction: the device must not
     // see what the slots held before, and what it does not write must
@@ -509,6 +548,14 @@ fn release(d: Dev<'_>, pool: Pool<'_>, tlb: Phys) {
         return;
     }
     COUNTERS.give(freed);
+    if !HOLDERS.give(d.raw() as usize, freed) {
+        dev_warn_once!(
+            OTHER_DEVICE,
+            d,
+            "swiotlb: {} slots given back through a device that did not map them\n",
+            freed
+        );
+    }
 }
 
 /// `__swiotlb_tbl_unmap_single()`: copies the data back if the device may

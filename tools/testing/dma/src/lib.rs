@@ -39,6 +39,10 @@ use swiotlb_slots as slots;
 #[path = "../../../../kernel/dma/swiotlb/param.rs"]
 mod swiotlb_param;
 
+#[allow(dead_code)]
+#[path = "../../../../kernel/dma/swiotlb/holders.rs"]
+mod swiotlb_holders;
+
 #[cfg(test)]
 mod rng;
 

@@ -550,3 +550,80 @@ mod param {
         }
     }
 }
+
+mod holders {
+    use crate::swiotlb_holders::{
+        Holders,
+        ENTRIES, //
+    };
+    use std::sync::Arc;
+
+    fn lines(h: &Holders) -> Vec<(String, usize)> {
+        let mut v = vec![];
+        h.for_each(|name, slots| v.push((String::from_utf8(name.to_vec()).unwrap(), slots)));
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn counts_per_device() {
+        let h = Holders::new();
+        h.take(0x1000, 3, || b"0000:00:01.0");
+        h.take(0x2000, 128, || b"nvme0");
+        h.take(0x1000, 2, || panic!("the name is taken only from 0"));
+        assert_eq!(
+            lines(&h),
+            [("0000:00:01.0".into(), 5), ("nvme0".into(), 128)]
+        );
+        assert!(h.give(0x1000, 5));
+        assert!(!h.give(0x1000, 1), "more than the device holds");
+        assert!(!h.give(0x3000, 1), "a device that holds nothing");
+        assert_eq!(lines(&h), [("nvme0".into(), 128)]);
+        let top = h.top::<2>();
+        assert_eq!(top[0].1, 128);
+        assert_eq!(&top[0].0[..5], b"nvme0");
+        assert_eq!(top[1].1, 0);
+        // A long name is cut, and a new holder of an old entry renames it.
+        h.take(0x1000, 1, || b"a-very-long-device-name-of-forty-bytes!!");
+        let l = lines(&h);
+        assert!(l
+            .iter()
+            .any(|(n, s)| n == "a-very-long-device-name-of-fort" && *s == 1));
+    }
+
+    #[test]
+    fn full_table_counts_others() {
+        let h = Holders::new();
+        for d in 1..=ENTRIES + 3 {
+            h.take(d << 8, 1, || b"dev");
+        }
+        let l = lines(&h);
+        assert_eq!(l.iter().map(|(_, s)| s).sum::<usize>(), ENTRIES + 3);
+        assert!(l.contains(&("others".into(), 3)));
+        for d in 1..=ENTRIES + 3 {
+            assert!(h.give(d << 8, 1));
+        }
+        assert!(lines(&h).is_empty());
+    }
+
+    #[test]
+    fn concurrent_takes_and_gives_balance() {
+        let h = Arc::new(Holders::new());
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let h = Arc::clone(&h);
+                std::thread::spawn(move || {
+                    for i in 0..20_000usize {
+                        let key = ((i * 7 + t) % 80 + 1) << 6;
+                        h.take(key, 1 + i % 3, || b"d");
+                        assert!(h.give(key, 1 + i % 3));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert!(lines(&h).is_empty());
+    }
+}
