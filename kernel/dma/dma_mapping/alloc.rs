@@ -22,6 +22,7 @@ use super::hooks::{
 };
 use super::{
     direct,
+    fail,
     mem,
     range_map,
     Dma,
@@ -310,6 +311,7 @@ pub unsafe extern "C" fn dma_alloc_attrs(
     }
     let flag = flag & !GFP_ZONES;
     let cpu_addr = match Backend::coherent(d) {
+        _ if fail::alloc(d, size) => ptr::null_mut(),
         Backend::Direct => direct::alloc(d, size, handle, flag, attrs),
         Backend::Other(o) => o.alloc(size, handle, flag, attrs),
     };
@@ -418,8 +420,9 @@ pub unsafe extern "C" fn dma_alloc_pages(
     let Some(d) = d else {
         return ptr::null_mut();
     };
-    let Some(mem) =
-        Dir::check(d, "dma_alloc_pages", dir).and_then(|dir| alloc_pages_quiet(d, size, dir, gfp))
+    let Some(mem) = Dir::check(d, "dma_alloc_pages", dir)
+        .filter(|_| !fail::alloc(d, size))
+        .and_then(|dir| alloc_pages_quiet(d, size, dir, gfp))
     else {
         trace::dma_alloc_pages(d, ptr::null_mut(), 0, size, dir, gfp, 0);
         return ptr::null_mut();

@@ -40,6 +40,7 @@ mod args;
 mod backend;
 mod dev;
 pub mod direct;
+mod fail;
 mod hooks;
 mod mask;
 mod range_map;

@@ -20,6 +20,7 @@ use super::hooks::{
 };
 use super::{
     direct,
+    fail,
     mem,
     Dma,
     Phys,
@@ -69,6 +70,7 @@ pub unsafe extern "C" fn dma_map_phys(
         return DMA_MAPPING_ERROR;
     }
     let dma = match Backend::streaming(d) {
+        _ if fail::map(d, buf.size()) => DMA_MAPPING_ERROR,
         Backend::Direct => direct::map_phys(d, buf, dir),
         Backend::Other(_) if attrs & ATTR_CC_SHARED != 0 => return DMA_MAPPING_ERROR,
         Backend::Other(o) => o.map_phys(buf, dir),

@@ -28,6 +28,7 @@ use super::hooks::{
     trace, //
 };
 use super::{
+    fail,
     sg,
     ATTR_ALLOC_SINGLE_PAGES,
     ENXIO,
@@ -116,7 +117,9 @@ pub unsafe extern "C" fn dma_alloc_noncontiguous(
         kernel::warn_on!(true);
         return ptr::null_mut();
     }
-    let sgt = if d.uses_iommu() {
+    let sgt = if fail::alloc(d, size) {
+        ptr::null_mut()
+    } else if d.uses_iommu() {
         // SAFETY: The IOMMU layer handles the device, which is live.
         unsafe { bindings::iommu_dma_alloc_noncontiguous(dev, size, dir, gfp, attrs) }
     } else {

@@ -20,6 +20,7 @@ use super::hooks::{
 };
 use super::{
     direct,
+    fail,
     range_map,
     ATTR_REQUIRE_COHERENT, //
 };
@@ -62,6 +63,9 @@ unsafe fn map_sg(
         return Ok(0);
     }
     let ents = match Backend::streaming(d) {
+        // An injected failure consumes no `space`: the list is not walked
+        // to size it.
+        _ if fail::map(d, 0) => ENOMEM.to_errno(),
         Backend::Direct => direct::map_sg(d, sg, dir, attrs).unwrap_or_else(|e| e.to_errno()),
         Backend::Other(o) => o.map_sg(sg, dir, attrs),
     };

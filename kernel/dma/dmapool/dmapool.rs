@@ -681,6 +681,12 @@ pub unsafe extern "C" fn dma_pool_alloc(
         report(p, "dma_pool_alloc", "NULL handle");
         return ptr::null_mut();
     }
+    #[cfg(CONFIG_FAIL_DMA_MAPPING)]
+    // SAFETY: The pool's device is live (`DmaPool::dev`); the check only
+    // reads it.
+    if unsafe { bindings::fail_dma_pool_should(p.dev, p.geo.size) } {
+        return ptr::null_mut();
+    }
     match p.alloc(mem_flags) {
         Some((block, dma)) => {
             // SAFETY: `handle` is writable, checked above.
