@@ -11,17 +11,22 @@
  *
  * Besides the framework's own files (probability, interval, times, space,
  * verbose, task-filter, the stack filters), each directory has "driver":
- * when not empty, only devices bound to the driver of that name fail.
+ * when not empty, only devices bound to the driver of that name fail. A
+ * failure is silent where a real one would be (DMA_ATTR_NO_WARN,
+ * __GFP_NOWARN).
  * The Rust DMA core asks before it maps or allocates; a failure returns
  * what a real one does (DMA_MAPPING_ERROR, 0 entries, NULL).
  */
 
 #include <linux/debugfs.h>
 #include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
 #include <linux/fs.h>
 #include <linux/init.h>
+#include <linux/scatterlist.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -57,35 +62,73 @@ static int __init setup_fail_dma_pool(char *str)
 }
 __setup("fail_dma_pool=", setup_fail_dma_pool);
 
+/* Guards the driver names, written through debugfs, read by the checks. */
+static DEFINE_SPINLOCK(fail_dma_driver_lock);
+
+/* Whether @dev is bound to the driver @f is limited to, if any. */
+static bool fail_dma_driver_ok(struct fail_dma *f, struct device *dev)
+{
+	const struct device_driver *drv;
+	unsigned long flags;
+	bool ok;
+
+	if (!READ_ONCE(f->driver[0]))
+		return true;
+	drv = dev ? READ_ONCE(dev->driver) : NULL;
+	if (!drv)
+		return false;
+	spin_lock_irqsave(&fail_dma_driver_lock, flags);
+	ok = !strcmp(drv->name, f->driver);
+	spin_unlock_irqrestore(&fail_dma_driver_lock, flags);
+	return ok;
+}
+
+/*
+ * The cheap test first: nothing is asked of most kernels. A task's
+ * fail-nth counter applies whatever the probability.
+ */
+static bool fail_dma_armed(struct fail_dma *f)
+{
+	return READ_ONCE(f->attr.probability) ||
+	       (in_task() && READ_ONCE(current->fail_nth));
+}
+
 static bool fail_dma_should(struct fail_dma *f, struct device *dev,
-			    size_t size)
+			    size_t size, bool nowarn)
 {
-	/*
-	 * The cheap test first: nothing is asked of most kernels. A task's
-	 * fail-nth counter applies whatever the probability.
-	 */
-	if (!READ_ONCE(f->attr.probability) &&
-	    !(in_task() && READ_ONCE(current->fail_nth)))
+	if (!fail_dma_armed(f) || !fail_dma_driver_ok(f, dev))
 		return false;
-	if (READ_ONCE(f->driver[0]) &&
-	    (!dev || strncmp(dev_driver_string(dev), f->driver, DRIVER_LEN)))
+	return should_fail_ex(&f->attr, size, nowarn ? FAULT_NOWARN : 0);
+}
+
+bool fail_dma_map_should(struct device *dev, size_t size, unsigned long attrs)
+{
+	return fail_dma_should(&fail_dma_map, dev, size,
+			       attrs & DMA_ATTR_NO_WARN);
+}
+
+bool fail_dma_map_sg_should(struct device *dev, struct scatterlist *sgl,
+			    int nents, unsigned long attrs)
+{
+	struct scatterlist *sg;
+	size_t size = 0;
+	int i;
+
+	if (!fail_dma_armed(&fail_dma_map))
 		return false;
-	return should_fail(&f->attr, size);
+	for_each_sg(sgl, sg, nents, i)
+		size += sg->length;
+	return fail_dma_map_should(dev, size, attrs);
 }
 
-bool fail_dma_map_should(struct device *dev, size_t size)
+bool fail_dma_alloc_should(struct device *dev, size_t size, gfp_t gfp)
 {
-	return fail_dma_should(&fail_dma_map, dev, size);
+	return fail_dma_should(&fail_dma_alloc, dev, size, gfp & __GFP_NOWARN);
 }
 
-bool fail_dma_alloc_should(struct device *dev, size_t size)
+bool fail_dma_pool_should(struct device *dev, size_t size, gfp_t gfp)
 {
-	return fail_dma_should(&fail_dma_alloc, dev, size);
-}
-
-bool fail_dma_pool_should(struct device *dev, size_t size)
-{
-	return fail_dma_should(&fail_dma_pool, dev, size);
+	return fail_dma_should(&fail_dma_pool, dev, size, gfp & __GFP_NOWARN);
 }
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
@@ -94,8 +137,12 @@ static ssize_t driver_read(struct file *file, char __user *ubuf, size_t count,
 {
 	struct fail_dma *f = file->private_data;
 	char buf[DRIVER_LEN + 1];
-	int len = scnprintf(buf, sizeof(buf), "%.*s\n", DRIVER_LEN - 1, f->driver);
+	unsigned long flags;
+	int len;
 
+	spin_lock_irqsave(&fail_dma_driver_lock, flags);
+	len = scnprintf(buf, sizeof(buf), "%s\n", f->driver);
+	spin_unlock_irqrestore(&fail_dma_driver_lock, flags);
 	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
 }
 
@@ -103,13 +150,20 @@ static ssize_t driver_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
 	struct fail_dma *f = file->private_data;
-	char buf[DRIVER_LEN] = {};
+	char buf[DRIVER_LEN + 1] = {};
+	unsigned long flags;
+	char *name;
 
-	if (count >= DRIVER_LEN)
+	if (count > DRIVER_LEN)
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
-	strscpy(f->driver, strim(buf), DRIVER_LEN);
+	name = strim(buf);
+	if (strlen(name) >= DRIVER_LEN)
+		return -EINVAL;
+	spin_lock_irqsave(&fail_dma_driver_lock, flags);
+	strscpy(f->driver, name, DRIVER_LEN);
+	spin_unlock_irqrestore(&fail_dma_driver_lock, flags);
 	return count;
 }
 

@@ -7,13 +7,25 @@
 #define _KERNEL_DMA_FAIL_DMA_H
 
 #include <linux/device.h>
+#include <linux/gfp_types.h>
 #include <linux/types.h>
 
-/* Whether this streaming single or scatterlist map of @size bytes fails. */
-bool fail_dma_map_should(struct device *dev, size_t size);
-/* Whether this coherent, non-coherent or non-contiguous allocation fails. */
-bool fail_dma_alloc_should(struct device *dev, size_t size);
+struct scatterlist;
+
+/*
+ * Whether this streaming map of @size bytes fails; silently with
+ * DMA_ATTR_NO_WARN in @attrs, as a real failure is.
+ */
+bool fail_dma_map_should(struct device *dev, size_t size, unsigned long attrs);
+/* The same for a scatterlist map of @nents entries, sized by their lengths. */
+bool fail_dma_map_sg_should(struct device *dev, struct scatterlist *sg,
+			    int nents, unsigned long attrs);
+/*
+ * Whether this coherent, page or non-contiguous allocation fails; silently
+ * with __GFP_NOWARN in @gfp.
+ */
+bool fail_dma_alloc_should(struct device *dev, size_t size, gfp_t gfp);
 /* Whether this dma_pool allocation of a @size-byte block fails. */
-bool fail_dma_pool_should(struct device *dev, size_t size);
+bool fail_dma_pool_should(struct device *dev, size_t size, gfp_t gfp);
 
 #endif /* _KERNEL_DMA_FAIL_DMA_H */

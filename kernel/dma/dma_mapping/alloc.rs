@@ -303,6 +303,10 @@ pub unsafe extern "C" fn dma_alloc_attrs(
         kernel::warn_on!(true);
         return core::ptr::null_mut();
     }
+    if fail::alloc(d, size, flag) {
+        trace::dma_alloc(d, ptr::null_mut(), 0, size, BIDIRECTIONAL, flag, attrs);
+        return ptr::null_mut();
+    }
     // SAFETY: The caller passes a writable handle.
     let handle = unsafe { &mut *dma_handle };
     if let Some(cpu_addr) = dev_coherent_alloc(d, size, handle) {
@@ -311,7 +315,6 @@ pub unsafe extern "C" fn dma_alloc_attrs(
     }
     let flag = flag & !GFP_ZONES;
     let cpu_addr = match Backend::coherent(d) {
-        _ if fail::alloc(d, size) => ptr::null_mut(),
         Backend::Direct => direct::alloc(d, size, handle, flag, attrs),
         Backend::Other(o) => o.alloc(size, handle, flag, attrs),
     };
@@ -421,7 +424,7 @@ pub unsafe extern "C" fn dma_alloc_pages(
         return ptr::null_mut();
     };
     let Some(mem) = Dir::check(d, "dma_alloc_pages", dir)
-        .filter(|_| !fail::alloc(d, size))
+        .filter(|_| !fail::alloc(d, size, gfp))
         .and_then(|dir| alloc_pages_quiet(d, size, dir, gfp))
     else {
         trace::dma_alloc_pages(d, ptr::null_mut(), 0, size, dir, gfp, 0);

@@ -70,9 +70,9 @@ pub unsafe extern "C" fn dma_map_phys(
         return DMA_MAPPING_ERROR;
     }
     let dma = match Backend::streaming(d) {
-        _ if fail::map(d, buf.size()) => DMA_MAPPING_ERROR,
-        Backend::Direct => direct::map_phys(d, buf, dir),
         Backend::Other(_) if attrs & ATTR_CC_SHARED != 0 => return DMA_MAPPING_ERROR,
+        _ if fail::map(d, buf.size(), attrs) => DMA_MAPPING_ERROR,
+        Backend::Direct => direct::map_phys(d, buf, dir),
         Backend::Other(o) => o.map_phys(buf, dir),
     };
     hooks::kmsan_dma(buf, dir);

@@ -117,7 +117,7 @@ pub unsafe extern "C" fn dma_alloc_noncontiguous(
         kernel::warn_on!(true);
         return ptr::null_mut();
     }
-    let sgt = if fail::alloc(d, size) {
+    let sgt = if fail::alloc(d, size, gfp) {
         ptr::null_mut()
     } else if d.uses_iommu() {
         // SAFETY: The IOMMU layer handles the device, which is live.

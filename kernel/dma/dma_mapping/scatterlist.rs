@@ -63,9 +63,7 @@ unsafe fn map_sg(
         return Ok(0);
     }
     let ents = match Backend::streaming(d) {
-        // An injected failure consumes no `space`: the list is not walked
-        // to size it.
-        _ if fail::map(d, 0) => ENOMEM.to_errno(),
+        _ if fail::map_sg(d, sg, attrs) => ENOMEM.to_errno(),
         Backend::Direct => direct::map_sg(d, sg, dir, attrs).unwrap_or_else(|e| e.to_errno()),
         Backend::Other(o) => o.map_sg(sg, dir, attrs),
     };

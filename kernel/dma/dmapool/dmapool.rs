@@ -684,7 +684,7 @@ pub unsafe extern "C" fn dma_pool_alloc(
     #[cfg(CONFIG_FAIL_DMA_MAPPING)]
     // SAFETY: The pool's device is live (`DmaPool::dev`); the check only
     // reads it.
-    if unsafe { bindings::fail_dma_pool_should(p.dev, p.geo.size) } {
+    if unsafe { bindings::fail_dma_pool_should(p.dev, p.geo.size, mem_flags) } {
         return ptr::null_mut();
     }
     match p.alloc(mem_flags) {
