@@ -5,7 +5,9 @@
 # components; or "c-bench" and "rust-bench", the first two without lock
 # debugging, for `make bench`. A configuration is the file
 # tools/testing/kunit/configs/dma_<config>.config (without -bench), merged
-# with dma_common.config and dma_test.config or dma_bench.config.
+# with dma_common.config and dma_test.config or dma_bench.config, and with
+# dma_<config>-test.config if a test kernel has one (options that exist only
+# with that kernel's components).
 # Incremental: kunit.py reconfigures only when the merged kunitconfig
 # changed, and make rebuilds what is stale.
 set -euo pipefail
@@ -22,6 +24,10 @@ role=test
 [ "$cfg" = "${cfg%-bench}" ] || role=bench
 kernel_toolchain "$cfg"
 export LIBCLANG_PATH=$KLIBCLANG
+own=()
+if [ -f "$kcfg/dma_${cfg%-bench}-$role.config" ]; then
+	own=(--kunitconfig="$kcfg/dma_${cfg%-bench}-$role.config")
+fi
 mkdir -p "$BUILD/$cfg" "$BUILD/logs"
 log=$BUILD/logs/build-$cfg.log
 start=$(date +%s)
@@ -40,6 +46,7 @@ if ! python3 "$KSRC/tools/testing/kunit/kunit.py" build \
 	--kunitconfig="$kcfg/dma_common.config" \
 	--kunitconfig="$kcfg/dma_${cfg%-bench}.config" \
 	--kunitconfig="$kcfg/dma_$role.config" \
+	"${own[@]}" \
 	--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_setup.py" \
 	${KMAKE_OPTS[@]:+--make_options "${KMAKE_OPTS[@]}"} \
 	--jobs="$(nproc)" >"$log" 2>&1; then
