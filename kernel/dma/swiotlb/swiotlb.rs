@@ -589,6 +589,39 @@ fn bad_sync_dir(d: Dev<'_>, dir: dma_data_direction) {
     dev_warn_once!(BAD_DIR, d, "swiotlb: sync in invalid direction {}\n", dir);
 }
 
+/// A sync of `size` bytes at `tlb_addr`: to the device's slots when
+/// `to_device`, else back to the CPU, if the mapping's direction moves data
+/// that way.
+///
+/// # Safety
+///
+/// `dev` is a live device and `pool` the pool holding its mapping at
+/// `tlb_addr`.
+unsafe fn sync(
+    dev: *mut device,
+    tlb_addr: Phys,
+    size: usize,
+    dir: dma_data_direction,
+    pool: *mut io_tlb_pool,
+    to_device: bool,
+) {
+    // SAFETY: A live device, and its pool (the caller's guarantee).
+    let (Some(d), Some(pool)) = (unsafe { (Dev::new(dev), Pool::from_raw(pool)) }) else {
+        return;
+    };
+    let (copies, skips) = if to_device {
+        (TO_DEVICE, FROM_DEVICE)
+    } else {
+        (FROM_DEVICE, TO_DEVICE)
+    };
+    match dir {
+        BIDIRECTIONAL => bounce(d, pool, tlb_addr, size, to_device),
+        _ if dir == copies => bounce(d, pool, tlb_addr, size, to_device),
+        _ if dir == skips => {}
+        _ => bad_sync_dir(d, dir),
+    }
+}
+
 /// `__swiotlb_sync_single_for_device()`: copies what the CPU wrote to the
 /// slots.
 ///
@@ -604,15 +637,8 @@ pub unsafe extern "C" fn __swiotlb_sync_single_for_device(
     dir: dma_data_direction,
     pool: *mut io_tlb_pool,
 ) {
-    // SAFETY: A live device, and its pool (the caller's guarantee).
-    let (Some(d), Some(pool)) = (unsafe { (Dev::new(dev), Pool::from_raw(pool)) }) else {
-        return;
-    };
-    match dir {
-        TO_DEVICE | BIDIRECTIONAL => bounce(d, pool, tlb_addr, size, true),
-        FROM_DEVICE => {}
-        _ => bad_sync_dir(d, dir),
-    }
+    // SAFETY: The caller's guarantees are `sync`'s.
+    unsafe { sync(dev, tlb_addr, size, dir, pool, true) }
 }
 
 /// `__swiotlb_sync_single_for_cpu()`: copies what the device wrote back.
@@ -628,15 +654,8 @@ pub unsafe extern "C" fn __swiotlb_sync_single_for_cpu(
     dir: dma_data_direction,
     pool: *mut io_tlb_pool,
 ) {
-    // SAFETY: A live device, and its pool (the caller's guarantee).
-    let (Some(d), Some(pool)) = (unsafe { (Dev::new(dev), Pool::from_raw(pool)) }) else {
-        return;
-    };
-    match dir {
-        FROM_DEVICE | BIDIRECTIONAL => bounce(d, pool, tlb_addr, size, false),
-        TO_DEVICE => {}
-        _ => bad_sync_dir(d, dir),
-    }
+    // SAFETY: The caller's guarantees are `sync`'s.
+    unsafe { sync(dev, tlb_addr, size, dir, pool, false) }
 }
 
 /// `swiotlb_map()`: bounces `size` bytes at `paddr` for dma-direct and
