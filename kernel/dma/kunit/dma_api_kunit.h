@@ -91,6 +91,15 @@ int dma_kunit_debugfs_write_in(const char *dir, const char *name,
 long dma_kunit_counter_in(struct kunit *test, const char *dir,
 			  const char *name);
 
+/*
+ * The swiotlb suites: edu, skipping the test unless every mapping bounces
+ * (the swiotlb setup); the slots in use (debugfs swiotlb/io_tlb_used); and
+ * the suite exit, which also clears edu's min_align_mask.
+ */
+struct device *dma_kunit_bounce_dev(struct kunit *test);
+long dma_kunit_tlb_used(struct kunit *test);
+void dma_kunit_swiotlb_exit(struct kunit *test);
+
 /* A sysfs file by its path under /sys, like dma_kunit_debugfs_read(). */
 int dma_kunit_sysfs_read(const char *path, char *buf, size_t size);
 

@@ -97,6 +97,27 @@ void dma_kunit_edu_exit(struct kunit *test)
 	pci_dev_put(edu->pdev);
 }
 
+struct device *dma_kunit_bounce_dev(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+
+	if (dma_kunit_setup(dev) != DMA_SETUP_SWIOTLB)
+		kunit_skip(test, "needs swiotlb=force (swiotlb setup)");
+	return dev;
+}
+
+long dma_kunit_tlb_used(struct kunit *test)
+{
+	return dma_kunit_counter_in(test, "swiotlb", "io_tlb_used");
+}
+
+void dma_kunit_swiotlb_exit(struct kunit *test)
+{
+	if (test->priv)
+		dma_set_min_align_mask(test_dev(test), 0);
+	dma_kunit_edu_exit(test);
+}
+
 int edu_dma(struct edu *edu, dma_addr_t addr, u32 off, u32 len, bool to_ram)
 {
 	u64 buf = EDU_BUF_ADDR + off;

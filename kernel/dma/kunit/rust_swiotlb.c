@@ -18,20 +18,6 @@
 
 #define SLOT IO_TLB_SIZE
 
-static struct device *bounce_dev(struct kunit *test)
-{
-	struct device *dev = test_dev(test);
-
-	if (dma_kunit_setup(dev) != DMA_SETUP_SWIOTLB)
-		kunit_skip(test, "needs swiotlb=force (swiotlb setup)");
-	return dev;
-}
-
-static long tlb_used(struct kunit *test)
-{
-	return dma_kunit_counter_in(test, "swiotlb", "io_tlb_used");
-}
-
 /*
  * A mapping of three slots whose data starts 0x3c into its first: unmaps
  * from its second slot, or from another offset in its first, free nothing
@@ -39,7 +25,7 @@ static long tlb_used(struct kunit *test)
  */
 static void rust_swiotlb_unmap_not_a_start(struct kunit *test)
 {
-	struct device *dev = bounce_dev(test);
+	struct device *dev = dma_kunit_bounce_dev(test);
 	const size_t len = 3 * SLOT - 0x3c;
 	phys_addr_t orig, tlb;
 	long base;
@@ -49,22 +35,22 @@ static void rust_swiotlb_unmap_not_a_start(struct kunit *test)
 	buf = kunit_kmalloc(test, 4 * PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	orig = virt_to_phys(PTR_ALIGN(buf, PAGE_SIZE)) + 0x3c;
-	base = tlb_used(test);
+	base = dma_kunit_tlb_used(test);
 	dma_set_min_align_mask(dev, 0xfff);
 	tlb = swiotlb_tbl_map_single(dev, orig, len, 0, DMA_TO_DEVICE, 0);
 	KUNIT_ASSERT_NE(test, tlb, (phys_addr_t)DMA_MAPPING_ERROR);
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base + 3);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base + 3);
 
 	mark = dma_kunit_log_mark();
 	swiotlb_tbl_unmap_single(dev, tlb + SLOT, len - SLOT, DMA_TO_DEVICE, 0);
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base + 3);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base + 3);
 	KUNIT_EXPECT_TRUE(test, dma_kunit_log_has(mark, "not a bounce buffer's start", NULL));
 	swiotlb_tbl_unmap_single(dev, tlb + 0x10, len - 0x10, DMA_TO_DEVICE, 0);
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base + 3);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base + 3);
 
 	swiotlb_tbl_unmap_single(dev, tlb, len, DMA_TO_DEVICE, 0);
 	dma_set_min_align_mask(dev, 0);
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base);
 }
 
 /*
@@ -74,7 +60,7 @@ static void rust_swiotlb_unmap_not_a_start(struct kunit *test)
  */
 static void rust_swiotlb_sync_past_end(struct kunit *test)
 {
-	struct device *dev = bounce_dev(test);
+	struct device *dev = dma_kunit_bounce_dev(test);
 	const size_t len = 100, guard = 400;
 	dma_addr_t dma;
 	u8 *buf, *slots;
@@ -107,7 +93,7 @@ static void rust_swiotlb_sync_past_end(struct kunit *test)
 /* A sync in a direction that is none of the three: reported, no copy. */
 static void rust_swiotlb_sync_bad_direction(struct kunit *test)
 {
-	struct device *dev = bounce_dev(test);
+	struct device *dev = dma_kunit_bounce_dev(test);
 	struct io_tlb_pool *pool;
 	phys_addr_t tlb;
 	dma_addr_t dma;
@@ -154,7 +140,7 @@ static long holder_slots(struct kunit *test, struct device *dev)
  */
 static void rust_swiotlb_holders(struct kunit *test)
 {
-	struct device *dev = bounce_dev(test);
+	struct device *dev = dma_kunit_bounce_dev(test);
 	size_t size = swiotlb_max_mapping_size(dev);
 	long segs, n;
 	dma_addr_t *dmas, dma;
@@ -203,17 +189,10 @@ static struct kunit_case dma_rust_swiotlb_cases[] = {
 	{}
 };
 
-static void dma_rust_swiotlb_exit(struct kunit *test)
-{
-	if (test->priv)
-		dma_set_min_align_mask(test_dev(test), 0);
-	dma_kunit_edu_exit(test);
-}
-
 static struct kunit_suite dma_rust_swiotlb_suite = {
 	.name = "dma_rust_swiotlb",
 	.init = dma_kunit_edu_init,
-	.exit = dma_rust_swiotlb_exit,
+	.exit = dma_kunit_swiotlb_exit,
 	.test_cases = dma_rust_swiotlb_cases,
 };
 

@@ -22,21 +22,6 @@
 #define THREADS		4
 #define ROUNDS		300
 
-/* edu, skipping the test unless every mapping bounces. */
-static struct device *bounce_dev(struct kunit *test)
-{
-	struct device *dev = test_dev(test);
-
-	if (dma_kunit_setup(dev) != DMA_SETUP_SWIOTLB)
-		kunit_skip(test, "needs swiotlb=force (swiotlb setup)");
-	return dev;
-}
-
-static long tlb_used(struct kunit *test)
-{
-	return dma_kunit_counter_in(test, "swiotlb", "io_tlb_used");
-}
-
 /* The CPU's view of the bounce slot behind a mapping. */
 static u8 *slot_of(struct device *dev, dma_addr_t dma)
 {
@@ -94,7 +79,7 @@ static void swiotlb_offsets_and_alignment(struct kunit *test)
 	static const unsigned int align_masks[] = { 0, 0x7ff, 0xfff };
 	static const size_t offsets[] = { 0, 1, 0x3c, 0x800, 0x801, 0xfff, 0x1a00 };
 	static const size_t sizes[] = { 1, 100, 2048, 4096, 10000 };
-	struct device *dev = bounce_dev(test);
+	struct device *dev = dma_kunit_bounce_dev(test);
 	unsigned int i, n = ARRAY_SIZE(min_masks) * ARRAY_SIZE(align_masks) *
 			    ARRAY_SIZE(offsets) * ARRAY_SIZE(sizes);
 	unsigned int bad = 0;
@@ -103,7 +88,7 @@ static void swiotlb_offsets_and_alignment(struct kunit *test)
 
 	page = alloc_pages(GFP_KERNEL, 3);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	base = tlb_used(test);
+	base = dma_kunit_tlb_used(test);
 	for (i = 0; i < n; i++) {
 		unsigned int s = i % ARRAY_SIZE(sizes);
 		unsigned int o = i / ARRAY_SIZE(sizes) % ARRAY_SIZE(offsets);
@@ -120,7 +105,7 @@ static void swiotlb_offsets_and_alignment(struct kunit *test)
 	dma_set_min_align_mask(dev, 0);
 	__free_pages(page, 3);
 	KUNIT_EXPECT_EQ(test, bad, 0);
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base);
 }
 
 /* Sets the @len bytes at @p to @v outside the range @o..@o + @n. */
@@ -147,7 +132,7 @@ static void swiotlb_partial_syncs(struct kunit *test)
 		{ 2 * SLOT, SLOT }, { 3 * SLOT + 100 - 7, 7 },
 	};
 	const size_t len = 3 * SLOT + 100, guard = 64;
-	struct device *dev = bounce_dev(test);
+	struct device *dev = dma_kunit_bounce_dev(test);
 	u8 *buf, *cpu, *shadow, *slots;
 	dma_addr_t dma;
 	unsigned int i;
@@ -207,7 +192,7 @@ static void swiotlb_partial_syncs(struct kunit *test)
  */
 static void swiotlb_exhaustion_recovers(struct kunit *test)
 {
-	struct device *dev = bounce_dev(test);
+	struct device *dev = dma_kunit_bounce_dev(test);
 	size_t size = swiotlb_max_mapping_size(dev);
 	long nslabs, base, segs, n;
 	dma_addr_t *dmas, extra;
@@ -225,7 +210,7 @@ static void swiotlb_exhaustion_recovers(struct kunit *test)
 	buf = page_address(page);
 	memset(buf, 0x5a, size);
 
-	base = tlb_used(test);
+	base = dma_kunit_tlb_used(test);
 	for (n = 0; n <= segs; n++) {
 		dmas[n] = dma_map_single_attrs(dev, buf, size, DMA_TO_DEVICE,
 					       DMA_ATTR_NO_WARN);
@@ -235,7 +220,7 @@ static void swiotlb_exhaustion_recovers(struct kunit *test)
 	/* A slot in use elsewhere spoils at most its own segment. */
 	KUNIT_EXPECT_LT(test, n, segs + 1);
 	KUNIT_EXPECT_GE(test, n, segs - base);
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base + n * IO_TLB_SEGSIZE);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base + n * IO_TLB_SEGSIZE);
 	KUNIT_EXPECT_GE(test, dma_kunit_counter_in(test, "swiotlb", "io_tlb_used_hiwater"),
 			base + n * IO_TLB_SEGSIZE);
 
@@ -259,7 +244,7 @@ static void swiotlb_exhaustion_recovers(struct kunit *test)
 	while (n > 0)
 		dma_unmap_single(dev, dmas[--n], size, DMA_TO_DEVICE);
 	__free_pages(page, get_order(size));
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base);
 }
 
 /*
@@ -269,7 +254,7 @@ static void swiotlb_exhaustion_recovers(struct kunit *test)
  */
 static void swiotlb_debugfs_counters(struct kunit *test)
 {
-	struct device *dev = bounce_dev(test);
+	struct device *dev = dma_kunit_bounce_dev(test);
 	long base, hiwater;
 	dma_addr_t a, b;
 	void *buf;
@@ -277,16 +262,16 @@ static void swiotlb_debugfs_counters(struct kunit *test)
 	KUNIT_EXPECT_GT(test, dma_kunit_counter_in(test, "swiotlb", "io_tlb_nslabs"), 0);
 	buf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	base = tlb_used(test);
+	base = dma_kunit_tlb_used(test);
 	/* 3000 bytes at a page-aligned buffer: two slots each. */
 	a = dma_map_single(dev, buf, 3000, DMA_TO_DEVICE);
 	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, a));
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base + 2);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base + 2);
 	b = dma_map_single(dev, buf, 3000, DMA_TO_DEVICE);
 	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, b));
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base + 4);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base + 4);
 	dma_unmap_single(dev, b, 3000, DMA_TO_DEVICE);
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base + 2);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base + 2);
 	hiwater = dma_kunit_counter_in(test, "swiotlb", "io_tlb_used_hiwater");
 	KUNIT_EXPECT_GE(test, hiwater, base + 4);
 
@@ -299,7 +284,7 @@ static void swiotlb_debugfs_counters(struct kunit *test)
 			hiwater);
 
 	dma_unmap_single(dev, a, 3000, DMA_TO_DEVICE);
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base);
 }
 
 struct bouncer {
@@ -352,10 +337,10 @@ static int bouncer_fn(void *data)
  */
 static void swiotlb_concurrent_maps(struct kunit *test)
 {
-	struct device *dev = bounce_dev(test);
+	struct device *dev = dma_kunit_bounce_dev(test);
 	struct bouncer b[THREADS];
 	atomic_t bad = ATOMIC_INIT(0);
-	long base = tlb_used(test);
+	long base = dma_kunit_tlb_used(test);
 	int i;
 
 	for (i = 0; i < THREADS; i++) {
@@ -372,7 +357,7 @@ static void swiotlb_concurrent_maps(struct kunit *test)
 	for (i = 0; i < THREADS; i++)
 		wait_for_completion(&b[i].done);
 	KUNIT_EXPECT_EQ(test, atomic_read(&bad), 0);
-	KUNIT_EXPECT_EQ(test, tlb_used(test), base);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base);
 }
 
 /*
@@ -381,7 +366,7 @@ static void swiotlb_concurrent_maps(struct kunit *test)
  */
 static void swiotlb_boot_parameter(struct kunit *test)
 {
-	bounce_dev(test);
+	dma_kunit_bounce_dev(test);
 	if (!strstr(saved_command_line, "swiotlb=2048,4,force"))
 		kunit_skip(test, "needs the boot parameter swiotlb=2048,4,force");
 	KUNIT_EXPECT_EQ(test, dma_kunit_counter_in(test, "swiotlb", "io_tlb_nslabs"), 2048);
@@ -398,17 +383,10 @@ static struct kunit_case dma_swiotlb_cases[] = {
 	{}
 };
 
-static void dma_swiotlb_exit(struct kunit *test)
-{
-	if (test->priv)
-		dma_set_min_align_mask(test_dev(test), 0);
-	dma_kunit_edu_exit(test);
-}
-
 static struct kunit_suite dma_swiotlb_suite = {
 	.name = "dma_swiotlb",
 	.init = dma_kunit_edu_init,
-	.exit = dma_swiotlb_exit,
+	.exit = dma_kunit_swiotlb_exit,
 	.test_cases = dma_swiotlb_cases,
 };
 
