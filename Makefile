@@ -1,7 +1,8 @@
 # The project's driver. Not copied into the kernel tree.
 #
 #   make run      set up, build and boot the rust kernel in every QEMU setup
-#                 with the DMA workload (CONFIG=c for the C baseline)
+#                 with the DMA workload (CONFIG=c for the C baseline,
+#                 ARCH=arm64 for arm64)
 #   make check    host tests and KUnit on both kernels in all setups
 #   make bench    C baseline against the Rust core, same run, under -icount
 #
@@ -25,8 +26,10 @@ build: overlay
 build-c build-rust: overlay
 	bash scripts/build.sh $(@:build-%=%)
 
+# ARCH=arm64 runs the workload on arm64. Not passed down in MAKEFLAGS: the
+# kernel's make gets the architecture of each build from scripts/build.sh.
 run:
-	CONFIG=$(CONFIG) bash scripts/run.sh
+	MAKEFLAGS= CONFIG=$(CONFIG) RUN_ARCH=$(or $(ARCH),x86_64) bash scripts/run.sh
 
 check:
 	bash scripts/check.sh
@@ -39,7 +42,7 @@ host-test:
 
 # Drop the build directories and logs; keep the kernel source and toolchain.
 clean:
-	rm -rf build/c build/rust build/mix-map build/mix-debug-pool build/c-bench build/rust-bench build/tools build/logs build/img build/overlay-stage
+	rm -rf build/c build/rust build/mix-map build/mix-debug-pool build/c-bench build/rust-bench build/arm64-c build/arm64-rust build/tools build/logs build/img build/overlay-stage
 
 # Drop everything under build/, kernel source included.
 distclean:

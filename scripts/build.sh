@@ -3,9 +3,11 @@
 # directory build/<config>: "c" (the baseline) or "rust", the test kernels;
 # "mix-map" and "mix-debug-pool", test kernels that mix C and Rust
 # components; or "c-bench" and "rust-bench", the first two without lock
-# debugging, for `make bench`. A configuration is the file
-# tools/testing/kunit/configs/dma_<config>.config (without -bench), merged
-# with dma_common.config and dma_test.config or dma_bench.config, and with
+# debugging, for `make bench`. Prefixed "arm64-" ("arm64-c", "arm64-rust"),
+# the same configuration for arm64. A configuration is the file
+# tools/testing/kunit/configs/dma_<config>.config (without arm64- and
+# -bench), merged with dma_common.config, dma_test.config or
+# dma_bench.config, dma_arch_<arch>.config, and with
 # dma_<config>-test.config if a test kernel has one (options that exist only
 # with that kernel's components).
 # Incremental: kunit.py reconfigures only when the merged kunitconfig
@@ -15,18 +17,22 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
 load_toolchain
 
-cfg=${1:?usage: build.sh c|rust|mix-map|mix-debug-pool|c-bench|rust-bench}
+cfg=${1:?usage: build.sh [arm64-]c|rust|mix-map|mix-debug-pool|c-bench|rust-bench}
 kcfg=$KSRC/tools/testing/kunit/configs
-case "$cfg" in c|rust|mix-map|mix-debug-pool|c-bench|rust-bench) ;;
-*) echo "build: unknown configuration '$cfg' (c, rust, mix-map, mix-debug-pool, c-bench or rust-bench)" >&2; exit 2 ;;
+arch=$(config_arch "$cfg")
+base=${cfg#arm64-}
+case "$base" in c|rust|mix-map|mix-debug-pool|c-bench|rust-bench) ;;
+*) echo "build: unknown configuration '$cfg' ([arm64-]c, rust, mix-map, mix-debug-pool, c-bench or rust-bench)" >&2; exit 2 ;;
 esac
 role=test
-[ "$cfg" = "${cfg%-bench}" ] || role=bench
+[ "$base" = "${base%-bench}" ] || role=bench
+base=${base%-bench}
+export DMA_ARCH=$arch
 kernel_toolchain "$cfg"
 export LIBCLANG_PATH=$KLIBCLANG
 own=()
-if [ -f "$kcfg/dma_${cfg%-bench}-$role.config" ]; then
-	own=(--kunitconfig="$kcfg/dma_${cfg%-bench}-$role.config")
+if [ -f "$kcfg/dma_$base-$role.config" ]; then
+	own=(--kunitconfig="$kcfg/dma_$base-$role.config")
 fi
 mkdir -p "$BUILD/$cfg" "$BUILD/logs"
 log=$BUILD/logs/build-$cfg.log
@@ -34,7 +40,7 @@ start=$(date +%s)
 echo "build: $cfg kernel in build/$cfg (log: build/logs/build-$cfg.log)"
 # Without a working Rust toolchain Kconfig drops CONFIG_RUST without a word,
 # and kunit.py would only list the options it lost: ask the kernel first.
-if ! out=$(make -s -C "$KSRC" O="$BUILD/$cfg" "${KMAKE_OPTS[@]}" rustavailable 2>&1); then
+if ! out=$(make -s -C "$KSRC" O="$BUILD/$cfg" ARCH="$arch" "${KMAKE_OPTS[@]}" rustavailable 2>&1); then
 	printf '%s\n' "$out" | grep -v '^make' >&2
 	echo "build: Rust is not available for the $cfg kernel (rustc $(rustc --version 2>/dev/null | cut -d' ' -f2)," \
 		"bindgen at $(command -v bindgen || echo '(none)'), LIBCLANG_PATH=${LIBCLANG_PATH:-(unset)});" \
@@ -44,8 +50,9 @@ fi
 if ! python3 "$KSRC/tools/testing/kunit/kunit.py" build \
 	--build_dir="$BUILD/$cfg" \
 	--kunitconfig="$kcfg/dma_common.config" \
-	--kunitconfig="$kcfg/dma_${cfg%-bench}.config" \
+	--kunitconfig="$kcfg/dma_$base.config" \
 	--kunitconfig="$kcfg/dma_$role.config" \
+	--kunitconfig="$kcfg/dma_arch_$arch.config" \
 	"${own[@]}" \
 	--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_setup.py" \
 	${KMAKE_OPTS[@]:+--make_options "${KMAKE_OPTS[@]}"} \

@@ -5,14 +5,28 @@
 # Last line: "N passed, N failed". Exit status non-zero on any failure, crash,
 # hang, or expected suite that did not run.
 #
-# CONFIGS and SETUPS narrow the run, e.g. CONFIGS=rust SETUPS=plain.
+# ARCHS narrows the architectures (x86_64 and arm64 by default): on x86-64
+# the four kernels above, on arm64 the c and rust kernels (arm64-c,
+# arm64-rust) in arm64's three setups. CONFIGS and SETUPS narrow the run
+# further, e.g. CONFIGS=rust SETUPS=plain, or CONFIGS=arm64-rust.
 # KUNIT_FILTER runs matching suites only (kunit.py's filter_glob), e.g.
 # KUNIT_FILTER='dma_api_coherent.*'; the expected-suite check is then off.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
 
-configs=${CONFIGS:-c rust mix-map mix-debug-pool}
+archs=${ARCHS:-x86_64 arm64}
+if [ -z "${CONFIGS:-}" ]; then
+	CONFIGS=
+	for a in $archs; do
+		case "$a" in
+		x86_64) CONFIGS+=" c rust mix-map mix-debug-pool" ;;
+		arm64) CONFIGS+=" arm64-c arm64-rust" ;;
+		*) echo "check: unknown architecture '$a' in ARCHS (x86_64, arm64)" >&2; exit 2 ;;
+		esac
+	done
+fi
+configs=$CONFIGS
 timeout=${KUNIT_TIMEOUT:-900}
 logs=$BUILD/logs
 extra=()
@@ -49,7 +63,7 @@ kunit_exec() {
 	[ -n "${5:-}" ] && args+=("$5")
 	echo "check: KUnit on the $1 kernel, $2 setup${4:+, $4} (log: build/logs/kunit-$3.log)"
 	rm -f "$log"
-	(cd "$KSRC" && DMA_SETUP=$2 python3 tools/testing/kunit/kunit.py exec \
+	(cd "$KSRC" && DMA_ARCH=$(config_arch "$1") DMA_SETUP=$2 python3 tools/testing/kunit/kunit.py exec \
 		--build_dir="$BUILD/$1" \
 		--qemu_config="$KSRC/tools/testing/kunit/qemu_configs/dma_setup.py" \
 		--timeout="$timeout" --raw_output=all "${args[@]}") >"$log" 2>&1
@@ -64,7 +78,6 @@ boot_args=("dma_debug=off" "dma_debug_entries=1024" "dma_debug_driver=kunit-none
 # boundary: bounce buffers of the C swiotlb under the Rust core and C
 # dma-debug; the C IOMMU path under the Rust dma-debug, and the Rust
 # swiotlb under the C core.
-all_setups=$(python3 "$top/tools/testing/kunit/qemu_configs/dma_setups.py") || exit 1
 kernel_setups() {
 	if [ -n "${SETUPS:-}" ]; then
 		echo "$SETUPS"
@@ -73,7 +86,7 @@ kernel_setups() {
 	case "$1" in
 	mix-map) echo swiotlb ;;
 	mix-debug-pool) echo iommu swiotlb ;;
-	*) echo "$all_setups" ;;
+	*) python3 "$top/tools/testing/kunit/qemu_configs/dma_setups.py" "$(config_arch "$1")" ;;
 	esac
 }
 
@@ -93,7 +106,7 @@ for cfg in $configs; do
 		# `make rustdoc` must build, without warnings about the DMA API.
 		echo "check: make rustdoc (log: build/logs/rustdoc.log)"
 		kernel_toolchain "$cfg"
-		if LIBCLANG_PATH=$KLIBCLANG make -C "$KSRC" O="$BUILD/$cfg" ARCH=x86_64 "${KMAKE_OPTS[@]}" \
+		if LIBCLANG_PATH=$KLIBCLANG make -C "$KSRC" O="$BUILD/$cfg" ARCH="$(config_arch "$cfg")" "${KMAKE_OPTS[@]}" \
 			-j"$(nproc)" rustdoc \
 			>"$logs/rustdoc.log" 2>&1 && ! grep -q -- '--> .*rust/kernel/dma/' "$logs/rustdoc.log"; then
 			extra+=("--extra" "rustdoc:1:0")
@@ -102,16 +115,22 @@ for cfg in $configs; do
 		fi
 	fi
 	# Suites only one kernel has (dma_suites_<config>.txt) are expected too.
+	# So are those of the architecture (dma_suites_<arch>.txt).
 	want=-
-	only=$KSRC/tools/testing/kunit/configs/dma_suites_$cfg.txt
-	if [ -z "${KUNIT_FILTER:-}" ] && [ -f "$only" ]; then
-		want=$(cat "$expected" "$only" | sed 's/#.*//' | awk 'NF' | paste -sd, -)
+	only=()
+	for f in "dma_suites_${cfg#arm64-}.txt" "dma_suites_$(config_arch "$cfg").txt"; do
+		[ -f "$KSRC/tools/testing/kunit/configs/$f" ] && only+=("$KSRC/tools/testing/kunit/configs/$f")
+	done
+	if [ -z "${KUNIT_FILTER:-}" ] && [ ${#only[@]} -gt 0 ]; then
+		want=$(cat "$expected" "${only[@]}" | sed 's/#.*//' | awk 'NF' | paste -sd, -)
 	fi
 	for s in $(kernel_setups "$cfg"); do
 		kunit_exec "$cfg" "$s" "$cfg-$s" "" "${filter[@]}"
 		runs+=(--run "$cfg/$s" "$logs/kunit-$cfg-$s.log" "$want")
 	done
 	[ -n "${KUNIT_FILTER:-}" ] && continue
+	# The boot parameters run on x86-64 only: they test the DMA core's
+	# parsing, the same on every architecture.
 	case "$cfg" in c|rust) ;; *) continue ;; esac
 	for a in "${boot_args[@]}"; do
 		kunit_exec "$cfg" plain "$cfg-plain-${a%%=*}" "$a" dma_api_debug_boot

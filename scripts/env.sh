@@ -31,12 +31,23 @@ load_toolchain() {
 # kernel_toolchain CFG: sets KMAKE_OPTS, the make options of configuration CFG,
 # and KLIBCLANG, the libclang its bindgen uses. The test kernels ("c", "rust")
 # are built with LLVM, because Rust with KASAN needs clang as the C compiler;
-# the bench kernels with gcc, as x86 distributions build theirs. No script
+# the bench kernels with gcc, as x86 distributions build theirs. arm64
+# kernels are all built with LLVM (Rust with gcc is experimental there). No script
 # exports LIBCLANG_PATH: one found in the environment was set by hand, and
 # wins (scripts/build.sh checks it before it builds).
 kernel_toolchain() {
 	case "$1" in
+	arm64-*) KMAKE_OPTS=(LLVM=-19); KLIBCLANG=${LIBCLANG_PATH:-$DMA_LIBCLANG_LLVM} ;;
 	*-bench) KMAKE_OPTS=(); KLIBCLANG=${LIBCLANG_PATH:-$DMA_LIBCLANG_GCC} ;;
 	*) KMAKE_OPTS=(LLVM=-19); KLIBCLANG=${LIBCLANG_PATH:-$DMA_LIBCLANG_LLVM} ;;
+	esac
+}
+
+# config_arch CFG: the architecture of configuration CFG: arm64 for the
+# configurations named arm64-*, x86_64 for the others.
+config_arch() {
+	case "$1" in
+	arm64-*) echo arm64 ;;
+	*) echo x86_64 ;;
 	esac
 }

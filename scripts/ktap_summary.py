@@ -97,6 +97,7 @@ def main():
 	expected = [e for e in expected if e]
 
 	total_p = total_f = 0
+	per_arch = {}
 	all_skips, all_problems = [], []
 	print('Test summary')
 	for extra in args.extra:
@@ -109,6 +110,9 @@ def main():
 		p, f, skips, problems = judge(kp, kunit_printer.null_printer, label, path, want)
 		total_p += p
 		total_f += f
+		arch = 'arm64' if label.startswith('arm64-') else 'x86_64'
+		ap, af = per_arch.get(arch, (0, 0))
+		per_arch[arch] = (ap + p, af + f)
 		all_skips += skips
 		all_problems += problems
 		print('  %-36s %d passed, %d failed, %d skipped' % (label, p, f, len(skips)))
@@ -120,6 +124,10 @@ def main():
 		print('Failures:')
 		for s in all_problems:
 			print('  ' + s)
+	if per_arch:
+		print('Per architecture (KUnit):')
+		for arch, (p, f) in per_arch.items():
+			print('  %-36s %d passed, %d failed' % (arch, p, f))
 	print('%d passed, %d failed' % (total_p, total_f))
 	return 1 if total_f else 0
 

@@ -2,9 +2,9 @@
 """Boot a kernel under QEMU (TCG) in one of the DMA setups and run a job.
 
 The guest boots into a busybox initramfs whose /init runs the job script
-and powers off. The job's output goes to the guest's second serial port
-(ttyS1), apart from the kernel console (ttyS0), and ends with a line
-DMA-JOB-EXIT=<status>. The runner's exit status is the job's; a guest that
+and powers off. The job's output goes to a port of its own (ttyS1 on
+x86-64, a virtio console on arm64), apart from the kernel console, and ends
+with a line DMA-JOB-EXIT=<status>. The runner's exit status is the job's; a guest that
 crashes or hangs fails the run, and a hard timeout kills a hung guest.
 
 The machine of each setup comes from
@@ -35,11 +35,10 @@ def load_setups():
 	return mod
 
 
-def make_initramfs(build_dir, script, extra_files, out):
+def make_initramfs(build_dir, script, extra_files, out, busybox, job_tty):
 	"""Write a cpio archive with busybox, /init and the job, with
 	gen_init_cpio from the kernel build (no root or mknod needed)."""
 	gen = os.path.join(build_dir, 'usr', 'gen_init_cpio')
-	busybox = shutil.which('busybox') or '/bin/busybox'
 	if not os.access(gen, os.X_OK):
 		sys.exit('qemu-run: %s is missing; build the kernel first' % gen)
 	spec = ['dir /dev 0755 0 0', 'nod /dev/console 0600 0 0 c 5 1']
@@ -49,6 +48,10 @@ def make_initramfs(build_dir, script, extra_files, out):
 	spec.append('file /bin/busybox %s 0755 0 0' % busybox)
 	spec.append('file /init %s 0755 0 0' % os.path.join(TOP, 'scripts/guest/init'))
 	spec.append('file /job.sh %s 0755 0 0' % os.path.abspath(script))
+	with tempfile.NamedTemporaryFile('w', suffix='.tty', delete=False) as t:
+		t.write(job_tty + '\n')
+	extra_spec = ['file /etc/job-tty %s 0644 0 0' % t.name]
+	spec += extra_spec
 	for f in extra_files:
 		spec.append('file /bin/%s %s 0755 0 0' % (os.path.basename(f), os.path.abspath(f)))
 	with tempfile.NamedTemporaryFile('w', suffix='.spec', delete=False) as s:
@@ -58,11 +61,15 @@ def make_initramfs(build_dir, script, extra_files, out):
 			subprocess.run([gen, s.name], stdout=o, check=True)
 	finally:
 		os.unlink(s.name)
+		os.unlink(t.name)
 
 
 def main():
 	ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-	ap.add_argument('--setup', required=True, choices=['plain', 'swiotlb', 'iommu'])
+	ap.add_argument('--setup', required=True,
+			help='a setup of dma_setups.py for the architecture $DMA_ARCH')
+	ap.add_argument('--busybox', default=shutil.which('busybox') or '/bin/busybox',
+			help='static busybox of the guest architecture')
 	ap.add_argument('--build-dir', required=True, help='kernel O= directory')
 	ap.add_argument('--script', required=True, help='job script run by /init')
 	ap.add_argument('--file', action='append', default=[],
@@ -78,23 +85,26 @@ def main():
 	args = ap.parse_args()
 
 	setups = load_setups()
+	if args.setup not in setups.SETUPS:
+		sys.exit('qemu-run: no setup %s on %s (%s)' % (args.setup, setups.ARCH,
+							  ', '.join(setups.SETUPS)))
 	os.makedirs(os.path.dirname(os.path.abspath(args.log)), exist_ok=True)
 	job_out = args.log + '.job'
 	initrd = args.log + '.cpio'
-	make_initramfs(args.build_dir, args.script, args.file, initrd)
+	make_initramfs(args.build_dir, args.script, args.file, initrd, args.busybox, setups.JOB_TTY)
 	if os.path.exists(job_out):
 		os.unlink(job_out)
 
 	cmdline = ' '.join(filter(None, [setups.cmdline(args.setup), args.append,
 					 'panic=-1', 'oops=panic']))
-	cmd = ['qemu-system-x86_64', '-nodefaults', '-nographic', '-no-reboot']
+	cmd = [setups.QEMU, '-nodefaults', '-nographic', '-no-reboot']
 	for accel in setups.ACCELERATORS:
 		cmd += ['-accel', accel]
 	if args.icount:
 		cmd += ['-icount', 'shift=0,sleep=off']
 	cmd += ['-kernel', os.path.join(args.build_dir, setups.KERNEL_PATH),
 		'-initrd', initrd, '-append', cmdline,
-		'-serial', 'file:' + args.log, '-serial', 'file:' + job_out]
+		'-serial', 'file:' + args.log] + setups.job_args(job_out)
 	cmd += setups.machine_args(args.setup, args.cpus or setups.CPUS)
 
 	timed_out = False

@@ -7,11 +7,46 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 say() { printf 'setup: %s\n' "$*"; }
 
+# `setup.sh arm64-user`: what `make run ARCH=arm64` adds, the guest's user
+# space: a static arm64 busybox (Debian's busybox-static for arm64,
+# downloaded, never installed, into build/arm64-user/) and the cross
+# compiler for the mmap sample's user program. `make check` needs neither.
+if [ "${1:-}" = arm64-user ]; then
+	missing=()
+	for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		say "installing Debian packages: ${missing[*]}"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	fi
+	user=$BUILD/arm64-user
+	if [ ! -x "$user/busybox" ]; then
+		apt_dir=$BUILD/apt-arm64
+		mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$user"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
+			>"$apt_dir/sources.list"
+		aptopts=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=/dev/null
+			 -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
+			 -o Dir::Etc::preferences=/dev/null -o Dir::Etc::preferencesparts=/dev/null
+			 -o APT::Architecture=arm64 -o APT::Architectures::=arm64 -o APT::Sandbox::User=root)
+		say "downloading busybox-static for arm64 (private apt configuration; nothing is installed)"
+		apt-get -qq "${aptopts[@]}" update
+		rm -rf "$user/dl" && mkdir -p "$user/dl"
+		(cd "$user/dl" && apt-get -qq "${aptopts[@]}" download busybox-static:arm64)
+		dpkg-deb -x "$user"/dl/busybox-static_*.deb "$user/dl/x"
+		cp "$user/dl/x/bin/busybox" "$user/busybox.tmp" && mv "$user/busybox.tmp" "$user/busybox"
+		rm -rf "$user/dl"
+	fi
+	exit 0
+fi
+
 # 1. Debian packages (bookworm).
 # clang-19, lld-19, llvm-19 and libclang-19-dev build the test kernels (LLVM=-19,
 # for KASAN with Rust); gcc the bench kernels. ccache lets the kernels share
 # their C objects: most files preprocess the same in every configuration.
-pkgs=(gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio qemu-system-x86 busybox-static xz-utils patch rsync
+pkgs=(gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio qemu-system-x86 qemu-system-arm busybox-static xz-utils patch rsync
       clang-19 lld-19 llvm-19 libclang-19-dev ccache)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,8 +3,8 @@
  * C glue of the Rust DMA-mapping core (kernel/dma/dma_mapping/dma_mapping.rs): the
  * exports of its entry points, the same as those of kernel/dma/mapping.c,
  * so that modules link against either; the dma tracepoints, with the entry
- * points Rust calls them through; and dma-direct's ZONE_DMA limit, which
- * architectures set at boot.
+ * points Rust calls them through; and dma-direct's ZONE_DMA limit and the
+ * default coherence of devices, which architectures set at boot.
  */
 
 #include <linux/dma-direct.h>
@@ -17,6 +17,13 @@
 #include <trace/events/dma.h>
 
 u64 zone_dma_limit __ro_after_init = DMA_BIT_MASK(24);
+
+#if defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) || \
+	defined(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL)
+/* Whether a device that firmware does not describe snoops the CPU caches. */
+bool dma_default_coherent = IS_ENABLED(CONFIG_ARCH_DMA_DEFAULT_COHERENT);
+#endif
 
 EXPORT_SYMBOL(dmam_free_coherent);
 EXPORT_SYMBOL(dmam_alloc_attrs);

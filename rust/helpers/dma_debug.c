@@ -44,6 +44,12 @@ __rust_helper unsigned long rust_helper_dma_get_seg_boundary(struct device *dev)
 	return dma_get_seg_boundary(dev);
 }
 
+/* virt_addr_valid(): a function on x86-64, a macro on arm64. */
+__rust_helper bool rust_helper_dma_rs_virt_addr_valid(const void *addr)
+{
+	return virt_addr_valid(addr);
+}
+
 __rust_helper struct page *rust_helper_dma_rs_virt_to_page(const void *addr)
 {
 	return virt_to_page(addr);

@@ -11,6 +11,7 @@
  * that it never clashes with the function's own binding.
  */
 
+#include <linux/cc_platform.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-map-ops.h>
 #include <linux/kmsan.h>
@@ -200,6 +201,11 @@ __rust_helper pgprot_t rust_helper_dma_rs_pgprot_decrypted(pgprot_t prot)
 	return pgprot_decrypted(prot);
 }
 
+__rust_helper pgprot_t rust_helper_dma_rs_pgprot_kernel(void)
+{
+	return PAGE_KERNEL;
+}
+
 __rust_helper bool rust_helper_dma_rs_irqs_disabled(void)
 {
 	return irqs_disabled();
@@ -231,4 +237,63 @@ __rust_helper bool rust_helper_dma_capable(struct device *dev, dma_addr_t addr,
 __rust_helper void rust_helper_dma_reset_need_sync(struct device *dev)
 {
 	dma_reset_need_sync(dev);
+}
+
+/*
+ * The architecture's cache maintenance of dma-direct for non-coherent
+ * devices (kernel/dma/dma_mapping/arch.rs): real functions or inline stubs,
+ * as the architecture selects.
+ */
+__rust_helper void rust_helper_dma_rs_arch_sync_for_device(phys_addr_t paddr,
+							   size_t size,
+							   enum dma_data_direction dir)
+{
+	arch_sync_dma_for_device(paddr, size, dir);
+}
+
+__rust_helper void rust_helper_dma_rs_arch_sync_for_cpu(phys_addr_t paddr,
+							size_t size,
+							enum dma_data_direction dir)
+{
+	arch_sync_dma_for_cpu(paddr, size, dir);
+}
+
+__rust_helper void rust_helper_dma_rs_arch_sync_flush(void)
+{
+	arch_sync_dma_flush();
+}
+
+__rust_helper void rust_helper_dma_rs_arch_sync_for_cpu_all(void)
+{
+	arch_sync_dma_for_cpu_all();
+}
+
+__rust_helper void rust_helper_dma_rs_arch_prep_coherent(struct page *page,
+							 size_t size)
+{
+	arch_dma_prep_coherent(page, size);
+}
+
+__rust_helper bool rust_helper_dma_kmalloc_needs_bounce(struct device *dev,
+							size_t size,
+							enum dma_data_direction dir)
+{
+	return dma_kmalloc_needs_bounce(dev, size, dir);
+}
+
+/* dma_pgprot() for a device that does not snoop the CPU caches. */
+__rust_helper pgprot_t rust_helper_dma_rs_pgprot_noncoherent(pgprot_t prot,
+							     unsigned long attrs)
+{
+#ifdef CONFIG_ARCH_HAS_DMA_WRITE_COMBINE
+	if (attrs & DMA_ATTR_WRITE_COMBINE)
+		return pgprot_writecombine(prot);
+#endif
+	return pgprot_dmacoherent(prot);
+}
+
+/* Whether the platform encrypts memory (a function or a stub). */
+__rust_helper bool rust_helper_dma_rs_cc_mem_encrypt(void)
+{
+	return cc_platform_has(CC_ATTR_MEM_ENCRYPT);
 }

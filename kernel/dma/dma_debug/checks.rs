@@ -34,10 +34,7 @@ use kernel::dma::rust_core::{
     sg,
     Phys, //
 };
-use kernel::ffi::{
-    c_ulong,
-    c_void, //
-};
+use kernel::ffi::c_void;
 
 /// Files a new record: into its hash bucket, and onto its cacheline if the
 /// device may write the memory, reporting an unsafe overlap.
@@ -51,9 +48,14 @@ pub(super) fn add(dev: DevRef, node: Fresh) {
     if others == 0 {
         return;
     }
-    // SAFETY: Pure queries of the architecture and the device.
-    let unsafe_overlaps =
-        unsafe { bindings::dma_get_cache_alignment() } as u32 >= bindings::L1_CACHE_BYTES;
+    // Overlaps are unsafe where the DMA alignment is a cacheline, unless
+    // the mappings that could share one (small kmalloc buffers) bounce.
+    // SAFETY: Pure queries of the architecture and of the live device.
+    let unsafe_overlaps = unsafe {
+        bindings::dma_get_cache_alignment() as u32 >= bindings::L1_CACHE_BYTES
+            && !(cfg!(CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC)
+                && bindings::dma_rs_is_swiotlb_active(dev.raw()))
+    };
     if entry::overlap_reported(others, rec.attrs, first_clean, unsafe_overlaps) {
         report(
             dev,
@@ -333,7 +335,7 @@ pub(super) fn kernel_phys(virt: *mut c_void) -> Option<Phys> {
     let page = unsafe {
         if bindings::is_vmalloc_addr(virt) {
             bindings::vmalloc_to_page(virt)
-        } else if bindings::__virt_addr_valid(virt as c_ulong) {
+        } else if bindings::dma_rs_virt_addr_valid(virt) {
             bindings::dma_rs_virt_to_page(virt)
         } else {
             return None;

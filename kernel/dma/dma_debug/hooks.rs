@@ -56,7 +56,7 @@ use kernel::prelude::*;
 #[inline(never)]
 pub(super) fn check_single(dev: DevRef, addr: *const c_void, len: c_ulong) {
     // SAFETY: Address tests only.
-    if !unsafe { bindings::__virt_addr_valid(addr as c_ulong) } {
+    if !unsafe { bindings::dma_rs_virt_addr_valid(addr) } {
         report(
             dev,
             None,

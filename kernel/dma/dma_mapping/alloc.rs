@@ -198,20 +198,20 @@ pub unsafe extern "C" fn dma_get_sgtable_attrs(
     ret.map_or_else(|e| e.to_errno(), |()| 0)
 }
 
-/// `dma_pgprot()`: the page protection of a DMA allocation's mappings;
-/// unchanged, as the supported architectures are coherent.
+/// `dma_pgprot()`: the page protection of a DMA allocation's mappings:
+/// `prot` for a coherent device, uncached or write-combining for one that
+/// does not snoop the caches.
 ///
 /// # Safety
 ///
-/// None: the function only returns `prot`; it is `unsafe` as its C
-/// declaration is.
+/// `dev` must be NULL or a live device.
 #[export]
-pub unsafe extern "C" fn dma_pgprot(
-    _dev: *mut device,
-    prot: pgprot_t,
-    _attrs: c_ulong,
-) -> pgprot_t {
-    prot
+pub unsafe extern "C" fn dma_pgprot(dev: *mut device, prot: pgprot_t, attrs: c_ulong) -> pgprot_t {
+    // SAFETY: The caller passes a live device or NULL.
+    match unsafe { device_of(dev, "dma_pgprot") } {
+        Some(d) => super::arch::pgprot(d, prot, attrs),
+        None => prot,
+    }
 }
 
 /// `dma_can_mmap()`: whether the device's allocations can be mapped to
@@ -260,7 +260,7 @@ pub unsafe extern "C" fn dma_mmap_attrs(
         return ENXIO.to_errno();
     };
     let ret = match Backend::coherent(d) {
-        Backend::Direct => direct::mmap(d, &mut vma, mem),
+        Backend::Direct => direct::mmap(d, &mut vma, mem, attrs),
         Backend::Other(o) => to_result(o.mmap(&mut vma, mem, attrs)),
     };
     ret.map_or_else(|e| e.to_errno(), |()| 0)

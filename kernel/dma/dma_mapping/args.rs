@@ -732,10 +732,16 @@ impl Vma<'_> {
     /// Makes the VMA's pages decrypted, for a device that shares memory
     /// decrypted.
     pub(crate) fn set_decrypted(&mut self) {
+        // SAFETY: A pure function of its argument.
+        self.protect(|prot| unsafe { bindings::dma_rs_pgprot_decrypted(prot) });
+    }
+
+    /// Changes the protection the VMA's pages will be mapped with.
+    pub(crate) fn protect(&mut self, f: impl FnOnce(bindings::pgprot_t) -> bindings::pgprot_t) {
         // SAFETY: A valid VMA, being set up by the caller (type invariant).
         unsafe {
             let vma = self.0.as_ptr();
-            (*vma).vm_page_prot = bindings::dma_rs_pgprot_decrypted((*vma).vm_page_prot);
+            (*vma).vm_page_prot = f((*vma).vm_page_prot);
         }
     }
 

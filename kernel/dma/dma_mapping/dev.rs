@@ -111,10 +111,12 @@ impl<'a> Dev<'a> {
     }
 
     /// Whether the device snoops the CPU caches (`dev_is_dma_coherent()`):
-    /// always, on the architectures the Rust core supports.
+    /// always where the architecture has no cache maintenance for DMA
+    /// (x86-64), and as firmware described the device elsewhere (arm64).
     #[inline(always)]
     pub(crate) fn is_coherent(self) -> bool {
-        true
+        // SAFETY: By the type invariant the device is live.
+        unsafe { kernel::dma::rust_core::arch::dev_is_coherent(self.raw()) }
     }
 
     /// The device's legacy DMA operations, if it has any (`get_dma_ops()`).
@@ -357,11 +359,17 @@ impl<'a> Dev<'a> {
     }
 }
 
+/// Whether `dma_addr_encrypted()` and its two siblings can be other than
+/// the identity: on architectures that encrypt memory, except x86 without
+/// AMD's memory encryption.
+const ENCRYPTS: bool =
+    cfg!(CONFIG_ARCH_HAS_MEM_ENCRYPT) && (cfg!(CONFIG_AMD_MEM_ENCRYPT) || !cfg!(CONFIG_X86));
+
 /// `dma_addr_encrypted()`: the identity unless the architecture encrypts
 /// memory.
 #[inline(always)]
 fn encrypted(addr: Dma) -> Dma {
-    if cfg!(CONFIG_ARCH_HAS_MEM_ENCRYPT) && cfg!(CONFIG_AMD_MEM_ENCRYPT) {
+    if ENCRYPTS {
         // SAFETY: A pure function of its argument.
         unsafe { bindings::dma_rs_addr_encrypted(addr) }
     } else {
@@ -372,7 +380,7 @@ fn encrypted(addr: Dma) -> Dma {
 /// `dma_addr_unencrypted()`.
 #[inline(always)]
 fn unencrypted(addr: Dma) -> Dma {
-    if cfg!(CONFIG_ARCH_HAS_MEM_ENCRYPT) && cfg!(CONFIG_AMD_MEM_ENCRYPT) {
+    if ENCRYPTS {
         // SAFETY: A pure function of its argument.
         unsafe { bindings::dma_rs_addr_unencrypted(addr) }
     } else {
@@ -383,7 +391,7 @@ fn unencrypted(addr: Dma) -> Dma {
 /// `dma_addr_canonical()`.
 #[inline(always)]
 fn canonical(addr: Dma) -> Dma {
-    if cfg!(CONFIG_ARCH_HAS_MEM_ENCRYPT) && cfg!(CONFIG_AMD_MEM_ENCRYPT) {
+    if ENCRYPTS {
         // SAFETY: A pure function of its argument.
         unsafe { bindings::dma_rs_addr_canonical(addr) }
     } else {

@@ -3,10 +3,11 @@
 //! dma-direct: DMA to memory the device reaches at (a translation of) its
 //! physical address, with swiotlb bounce buffers for what it cannot reach.
 //!
-//! The role of `kernel/dma/direct.c` and `direct.h`. The supported
-//! architectures are cache-coherent for DMA (see `dev.rs`), so mapping and
-//! syncing move bytes only through swiotlb and never maintain caches.
+//! The role of `kernel/dma/direct.c` and `direct.h`. For a device that does
+//! not snoop the CPU caches, each hand-over of a buffer also maintains the
+//! caches, and coherent allocations get an uncached alias ([`super::arch`]).
 
+use super::arch;
 use super::args::{
     Allocation,
     Buf,
@@ -50,6 +51,8 @@ use kernel::ffi::{
 };
 use kernel::prelude::*;
 
+pub mod exports;
+
 const PAGE_SHIFT: u32 = bindings::PAGE_SHIFT;
 
 use super::{
@@ -87,6 +90,14 @@ fn report_overflow(dev: Dev<'_>, dma: Dma, size: usize) {
 /// Maps a buffer for the device (`dma_direct_map_phys()`).
 #[inline(always)]
 pub(crate) fn map_phys(dev: Dev<'_>, buf: Buf, dir: Dir) -> Dma {
+    map_one(dev, buf, dir, true)
+}
+
+/// [`map_phys`]; with `flush` false the cache maintenance for a
+/// non-coherent device may still be running at return, for a caller that
+/// maps more and waits once ([`arch::flush`]).
+#[inline(always)]
+fn map_one(dev: Dev<'_>, buf: Buf, dir: Dir, flush: bool) -> Dma {
     let attrs = buf.attrs();
     if dev.swiotlb_force_bounce() {
         if attrs & ATTR_CC_SHARED == 0 {
@@ -106,20 +117,57 @@ pub(crate) fn map_phys(dev: Dev<'_>, buf: Buf, dir: Dir) -> Dma {
         dev.phys_to_dma_unencrypted(phys)
     } else {
         let dma = dev.phys_to_dma(phys);
-        if !dev.capable(dma, size) {
+        if !dev.capable(dma, size) || arch::kmalloc_needs_bounce(dev, size, dir) {
             if attrs & ATTR_REQUIRE_COHERENT == 0 && dev.swiotlb_active() {
                 return swiotlb_map(dev, buf, dir);
             }
             report_overflow(dev, dma, size);
             return DMA_MAPPING_ERROR;
         }
+        to_device(dev, buf, dir, flush);
         return dma;
     };
     if !dev.capable(dma, size) {
         report_overflow(dev, dma, size);
         return DMA_MAPPING_ERROR;
     }
+    to_device(dev, buf, dir, flush);
     dma
+}
+
+/// Hands a buffer just mapped without bouncing to a non-coherent device:
+/// its cache lines are written back, unless `DMA_ATTR_SKIP_CPU_SYNC` or
+/// it is MMIO.
+#[inline(always)]
+fn to_device(dev: Dev<'_>, buf: Buf, dir: Dir, flush: bool) {
+    if dev.is_coherent() || buf.attrs() & ATTR_SKIP_CPU_SYNC != 0 || buf.is_mmio() {
+        return;
+    }
+    // SAFETY: Not MMIO, the buffer is memory, valid while it is mapped
+    // (`Buf`).
+    unsafe { arch::for_device(buf.phys(), buf.size(), dir.raw()) };
+    if flush {
+        arch::flush();
+    }
+}
+
+/// Hands `size` bytes at `phys`, a mapping's memory or its bounce slots,
+/// back to the CPU from a non-coherent device.
+///
+/// # Safety
+///
+/// The range must be memory in the kernel's linear map.
+#[inline(always)]
+unsafe fn to_cpu(dev: Dev<'_>, phys: Phys, size: usize, dir: Dir, flush: bool) {
+    if dev.is_coherent() {
+        return;
+    }
+    // SAFETY: The caller's guarantee.
+    unsafe { arch::for_cpu(phys, size, dir.raw()) };
+    if flush {
+        arch::flush();
+    }
+    arch::for_cpu_all();
 }
 
 /// Bounces a mapping of memory through swiotlb.
@@ -163,12 +211,26 @@ fn bounced(dev: Dev<'_>, dma: Dma) -> Option<(Phys, *mut bindings::io_tlb_pool)>
 }
 
 /// Unmaps a mapping made by [`map_phys`] (`dma_direct_unmap_phys()`),
-/// copying a bounce buffer back first unless `DMA_ATTR_SKIP_CPU_SYNC`.
+/// handing it back to the CPU first unless `DMA_ATTR_SKIP_CPU_SYNC`: the
+/// caches of a non-coherent device's memory, and the copy back from a
+/// bounce buffer.
 #[inline(always)]
 pub(crate) fn unmap_phys(dev: Dev<'_>, map: Mapping) {
+    unmap_one(dev, map, true)
+}
+
+/// [`unmap_phys`], with `flush` as in [`map_one`].
+#[inline(always)]
+fn unmap_one(dev: Dev<'_>, map: Mapping, flush: bool) {
     let attrs = map.attrs();
     if attrs & (ATTR_MMIO | ATTR_REQUIRE_COHERENT) != 0 {
         return;
+    }
+    if !dev.is_coherent() && attrs & ATTR_SKIP_CPU_SYNC == 0 {
+        let phys = dev.dma_to_phys(map.dma());
+        // SAFETY: Not MMIO, the mapping is of memory, or of bounce slots,
+        // still valid until it is removed here (`Mapping`).
+        unsafe { to_cpu(dev, phys, map.size(), map.dir(), flush) };
     }
     let Some((phys, pool)) = bounced(dev, map.dma()) else {
         return;
@@ -197,7 +259,14 @@ pub(crate) fn unmap_phys(dev: Dev<'_>, map: Mapping) {
 /// Hands a mapping to the device (`dma_direct_sync_single_for_device()`).
 #[inline(always)]
 pub(crate) fn sync_for_device(dev: Dev<'_>, range: Range) {
-    if let Some((phys, pool)) = bounced(dev, range.dma()) {
+    sync_one_for_device(dev, range, true)
+}
+
+/// [`sync_for_device`], with `flush` as in [`map_one`].
+#[inline(always)]
+fn sync_one_for_device(dev: Dev<'_>, range: Range, flush: bool) {
+    let bounce = bounced(dev, range.dma());
+    if let Some((phys, pool)) = bounce {
         #[cfg(CONFIG_SWIOTLB)]
         // SAFETY: `phys` lies in `pool`, a bounce buffer of the device that
         // holds the mapping, made in this direction, whose buffer is still
@@ -207,14 +276,34 @@ pub(crate) fn sync_for_device(dev: Dev<'_>, range: Range) {
             bindings::__swiotlb_sync_single_for_device(dev.raw(), phys, size, dir, pool)
         };
     }
+    if !dev.is_coherent() {
+        let phys = bounce.map_or_else(|| dev.dma_to_phys(range.dma()), |(phys, _)| phys);
+        // SAFETY: The range lies in a live mapping of memory, or in its
+        // bounce slots (`Range`).
+        unsafe { arch::for_device(phys, range.size(), range.dir().raw()) };
+        if flush {
+            arch::flush();
+        }
+    }
 }
 
 /// Hands a mapping back to the CPU (`dma_direct_sync_single_for_cpu()`).
 #[inline(always)]
 pub(crate) fn sync_for_cpu(dev: Dev<'_>, range: Range) {
+    sync_one_for_cpu(dev, range, true)
+}
+
+/// [`sync_for_cpu`], with `flush` as in [`map_one`].
+#[inline(always)]
+fn sync_one_for_cpu(dev: Dev<'_>, range: Range, flush: bool) {
+    if !dev.is_coherent() {
+        let phys = dev.dma_to_phys(range.dma());
+        // SAFETY: As in `sync_one_for_device()`.
+        unsafe { to_cpu(dev, phys, range.size(), range.dir(), flush) };
+    }
     if let Some((phys, pool)) = bounced(dev, range.dma()) {
         #[cfg(CONFIG_SWIOTLB)]
-        // SAFETY: As in `sync_for_device()`.
+        // SAFETY: As in `sync_one_for_device()`.
         unsafe {
             let (size, dir) = (range.size(), range.dir().raw());
             bindings::__swiotlb_sync_single_for_cpu(dev.raw(), phys, size, dir, pool)
@@ -250,7 +339,7 @@ pub(crate) fn map_sg(dev: Dev<'_>, sg: SgBuf<'_>, dir: Dir, attrs: c_ulong) -> R
                 return Err(Error::from_errno(-(bindings::EREMOTEIO as c_int)));
             }
         }
-        let dma = map_phys(dev, buf, dir);
+        let dma = map_one(dev, buf, dir, false);
         if dma == DMA_MAPPING_ERROR {
             // SAFETY: The entry is being mapped: nothing relies on its DMA
             // fields yet.
@@ -261,6 +350,9 @@ pub(crate) fn map_sg(dev: Dev<'_>, sg: SgBuf<'_>, dir: Dir, attrs: c_ulong) -> R
         // SAFETY: The entry is being mapped: nothing relies on its DMA
         // fields yet.
         unsafe { entry.set_dma(dma, buf.size() as c_uint) };
+    }
+    if !dev.is_coherent() {
+        arch::flush();
     }
     Ok(sg.list().nents())
 }
@@ -281,25 +373,35 @@ fn undo_map_sg(dev: Dev<'_>, sg: SgBuf<'_>, mapped: c_int, dir: Dir, attrs: c_ul
 pub(crate) fn unmap_sg(dev: Dev<'_>, sg: SgMapping<'_>) {
     for (entry, map) in sg.into_mappings() {
         match map {
-            Some(map) => unmap_phys(dev, map),
+            Some(map) => unmap_one(dev, map, false),
             // SAFETY: The entry is being unmapped, by the holder of its
             // list's mapping.
             None => unsafe { entry.set_bus_address(false) },
         }
+    }
+    if !dev.is_coherent() {
+        arch::flush();
     }
 }
 
 /// Syncs every entry for the device (`dma_direct_sync_sg_for_device()`).
 pub(crate) fn sync_sg_for_device(dev: Dev<'_>, sg: SgRange<'_>) {
     for range in sg.ranges() {
-        sync_for_device(dev, range);
+        sync_one_for_device(dev, range, false);
+    }
+    if !dev.is_coherent() {
+        arch::flush();
     }
 }
 
 /// Syncs every entry for the CPU (`dma_direct_sync_sg_for_cpu()`).
 pub(crate) fn sync_sg_for_cpu(dev: Dev<'_>, sg: SgRange<'_>) {
     for range in sg.ranges() {
-        sync_for_cpu(dev, range);
+        sync_one_for_cpu(dev, range, false);
+    }
+    if !dev.is_coherent() {
+        arch::flush();
+        arch::for_cpu_all();
     }
 }
 
@@ -593,10 +695,16 @@ fn set_encrypted(dev: Dev<'_>, pages: &RawPages) -> bool {
     true
 }
 
+/// Whether an allocation may not sleep, and so must come from an atomic
+/// pool if preparing its pages would (`dma_direct_use_pool()`).
+fn may_not_sleep(dev: Dev<'_>, gfp: gfp_t) -> bool {
+    gfp & GFP_DIRECT_RECLAIM == 0 && !dev.swiotlb_for_alloc()
+}
+
 /// Whether an allocation that may not sleep must come from an atomic pool,
 /// because making its pages decrypted may sleep.
 fn must_use_pool(dev: Dev<'_>, gfp: gfp_t) -> bool {
-    dev.force_unencrypted() && gfp & GFP_DIRECT_RECLAIM == 0 && !dev.swiotlb_for_alloc()
+    dev.force_unencrypted() && may_not_sleep(dev, gfp)
 }
 
 /// Takes memory from the atomic pools.
@@ -676,11 +784,18 @@ pub(crate) fn alloc(
         let Some(pages) = alloc_pages_raw(dev, size, gfp & !GFP_ZERO) else {
             return ptr::null_mut();
         };
+        if !dev.is_coherent() {
+            // SAFETY: Pages we own, in the linear map.
+            unsafe { arch::prep_coherent(pages.page(), size) };
+        }
         *dma = dev.phys_to_dma_direct(pages.phys());
         return pages.into_raw().cast();
     }
 
-    if must_use_pool(dev, gfp) {
+    // A device that does not snoop the caches gets an uncached alias,
+    // which may sleep to make, as may decrypting.
+    let remap = !dev.is_coherent();
+    if (remap || dev.force_unencrypted()) && may_not_sleep(dev, gfp) {
         let mut ret = ptr::null_mut();
         let page = alloc_from_pool(dev, size, dma, &mut ret, gfp);
         return if page.is_null() { ptr::null_mut() } else { ret };
@@ -689,12 +804,51 @@ pub(crate) fn alloc(
     let Some(pages) = alloc_pages_raw(dev, size, gfp & !GFP_ZERO) else {
         return ptr::null_mut();
     };
+    if remap {
+        return alloc_remapped(dev, pages, dma, attrs);
+    }
     if !set_decrypted(dev, &pages) {
         return ptr::null_mut();
     }
     pages.zero();
     *dma = dev.phys_to_dma_direct(pages.phys());
     pages.vaddr()
+}
+
+/// The uncached alias of new pages for a non-coherent device, zeroed;
+/// frees the pages if it cannot be made.
+fn alloc_remapped(dev: Dev<'_>, pages: RawPages, dma: &mut Dma, attrs: c_ulong) -> *mut c_void {
+    #[cfg(CONFIG_DMA_DIRECT_REMAP)]
+    {
+        let size = pages.size;
+        // SAFETY: Pure functions of their arguments.
+        let mut prot = arch::pgprot(dev, unsafe { bindings::dma_rs_pgprot_kernel() }, attrs);
+        if dev.force_unencrypted() {
+            // SAFETY: As above.
+            prot = unsafe { bindings::dma_rs_pgprot_decrypted(prot) };
+        }
+        // SAFETY: Pages we own, in the linear map; they stay allocated
+        // until `free()` has unmapped their alias.
+        let vaddr = unsafe {
+            arch::prep_coherent(pages.page(), size);
+            arch::remap(pages.page(), size, prot)
+        };
+        if vaddr.is_null() {
+            free_pages_raw(dev, pages);
+            return ptr::null_mut();
+        }
+        // SAFETY: The alias maps the `size` bytes of our pages.
+        unsafe { ptr::write_bytes(vaddr.cast::<u8>(), 0, size) };
+        *dma = dev.phys_to_dma_direct(pages.phys());
+        vaddr
+    }
+    #[cfg(not(CONFIG_DMA_DIRECT_REMAP))]
+    {
+        // Kconfig: an architecture with non-coherent devices remaps.
+        let _ = (dma, attrs);
+        free_pages_raw(dev, pages);
+        ptr::null_mut()
+    }
 }
 
 /// The page behind a DMA address of dma-direct.
@@ -785,8 +939,10 @@ pub(crate) fn can_mmap(dev: Dev<'_>) -> bool {
     dev.is_coherent() || cfg!(CONFIG_DMA_NONCOHERENT_MMAP)
 }
 
-/// Maps a coherent allocation to user space (`dma_direct_mmap()`).
-pub(crate) fn mmap(dev: Dev<'_>, vma: &mut Vma<'_>, mem: Allocation) -> Result {
+/// Maps a coherent allocation to user space (`dma_direct_mmap()`):
+/// uncached, or write-combining if `attrs` ask, for a non-coherent device.
+pub(crate) fn mmap(dev: Dev<'_>, vma: &mut Vma<'_>, mem: Allocation, attrs: c_ulong) -> Result {
+    vma.protect(|prot| arch::pgprot(dev, prot, attrs));
     if dev.force_unencrypted() {
         vma.set_decrypted();
     }

@@ -36,6 +36,7 @@ use kernel::ffi::{
     c_ulong, //
 };
 
+mod arch;
 mod args;
 mod backend;
 mod dev;

@@ -17,6 +17,9 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include <linux/memblock.h>
+#include <linux/swiotlb.h>
+
 #include "dma_api_kunit.h"
 
 #define EDU_VENDOR		0x1234
@@ -152,9 +155,25 @@ enum dma_setup dma_kunit_setup(struct device *dev)
 	if (device_iommu_mapped(dev) &&
 	    iommu_get_domain_for_dev(dev)->type & __IOMMU_DOMAIN_PAGING)
 		return DMA_SETUP_IOMMU;
-	if (strstr(saved_command_line, "swiotlb=force"))
+	if (is_swiotlb_force_bounce(dev))
 		return DMA_SETUP_SWIOTLB;
 	return DMA_SETUP_PLAIN;
+}
+
+/*
+ * Sets a streaming mask of @bits, smaller than some of RAM, for the tests of
+ * memory a device cannot reach. Where dma-direct refuses the mask because
+ * no RAM at all lies below it (arm64's virt: RAM starts at 1 GiB), there is
+ * no such test to make, and the test is skipped.
+ */
+void dma_kunit_set_small_mask(struct kunit *test, struct device *dev, int bits)
+{
+	int ret = dma_set_mask(dev, DMA_BIT_MASK(bits));
+
+	if (ret == -EIO && dma_kunit_setup(dev) != DMA_SETUP_IOMMU &&
+	    PFN_PHYS(min_low_pfn) > DMA_BIT_MASK(bits))
+		kunit_skip(test, "no RAM below %d bits: dma-direct refuses the mask", bits);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 }
 
 const char *dma_kunit_setup_name(enum dma_setup setup)

@@ -309,7 +309,7 @@ static void sg_unreachable_refused(struct kunit *test)
 	struct sg_table sgt;
 	int i, ret;
 
-	KUNIT_ASSERT_EQ(test, dma_set_mask(dev, DMA_BIT_MASK(24)), 0);
+	dma_kunit_set_small_mask(test, dev, 24);
 	KUNIT_ASSERT_EQ(test, sg_alloc_table(&sgt, 2, GFP_KERNEL), 0);
 	for_each_sgtable_sg(&sgt, sg, i) {
 		pages[i] = alloc_page(GFP_KERNEL | GFP_DMA32);

@@ -310,7 +310,7 @@ static void stream_unreachable_buffer(struct kunit *test)
 	struct page *page;
 	dma_addr_t dma;
 
-	KUNIT_ASSERT_EQ(test, dma_set_mask(dev, DMA_BIT_MASK(24)), 0);
+	dma_kunit_set_small_mask(test, dev, 24);
 	page = alloc_page(GFP_KERNEL | GFP_DMA32);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_ASSERT_GT(test, page_to_phys(page), DMA_BIT_MASK(24));

@@ -55,6 +55,12 @@ impl<'a> Dev<'a> {
         unsafe { Pool::of_mem(mem) }
     }
 
+    /// Whether the device snoops the CPU caches (`dev_is_dma_coherent()`).
+    pub(crate) fn is_coherent(self) -> bool {
+        // SAFETY: The device is alive (type invariant).
+        unsafe { kernel::dma::rust_core::arch::dev_is_coherent(self.raw()) }
+    }
+
     /// Low address bits a bounce buffer must keep (`dma_get_min_align_mask()`).
     pub(crate) fn min_align_mask(self) -> u64 {
         // SAFETY: The device is alive (type invariant).

@@ -38,6 +38,7 @@ use kernel::bindings::{
     io_tlb_pool, //
 };
 use kernel::dma::rust_core::{
+    arch,
     Dma,
     Phys, //
 };
@@ -437,6 +438,10 @@ fn bounce(d: Dev<'_>, pool: Pool<'_>, tlb: Phys, size: usize, to_device: bool) {
     if len == 0 {
         return;
     }
+    if !to_device && !d.is_coherent() {
+        // The device's writes to the slots are complete before the copy.
+        arch::flush();
+    }
     let slots = pool.vaddr_of(tlb);
     // SAFETY: The original memory is a direct-mapped buffer the caller
     // lent for the mapping (no highmem where this option builds), and the
@@ -472,9 +477,8 @@ pub unsafe extern "C" fn swiotlb_tbl_map_single(
     let Some(d) = (unsafe { Dev::new(dev) }) else {
         return MAPPING_ERROR;
     };
-    #[cfg(CONFIG_ARCH_HAS_CC_PLATFORM)]
     // SAFETY: A query of the platform's features.
-    if unsafe { bindings::cc_platform_has(bindings::cc_attr_CC_ATTR_MEM_ENCRYPT) } {
+    if unsafe { bindings::dma_rs_cc_mem_encrypt() } {
         static ENCRYPTED: AtomicBool = AtomicBool::new(false);
         if !ENCRYPTED.swap(true, Relaxed) {
             pr_warn!("Memory encryption is active and system is using DMA bounce buffers\n");
@@ -699,6 +703,11 @@ pub unsafe extern "C" fn swiotlb_map(
             limit
         );
         return MAPPING_ERROR;
+    }
+    if !d.is_coherent() && attrs & ATTR_SKIP_CPU_SYNC == 0 {
+        // SAFETY: The slots just filled, in the pool's linear mapping.
+        unsafe { arch::for_device(tlb, size, dir) };
+        arch::flush();
     }
     dma
 }

@@ -9,6 +9,7 @@
 //! need lives here, compiled once. Drivers have no use for it: they use
 //! [`kernel::dma`](super) and its safe submodules.
 
+pub mod arch;
 // The lock calls the out-of-line irqsave spinlock functions and treats a
 // `spinlock_t` as the raw lock it starts with: what the options of its
 // users require (SMP, no PREEMPT_RT, no inlined spinlocks).

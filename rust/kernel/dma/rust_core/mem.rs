@@ -13,6 +13,7 @@ use crate::ffi::{
     c_void, //
 };
 
+#[cfg(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP))]
 const PAGE_SIZE_OF_STRUCT: usize = core::mem::size_of::<bindings::page>();
 
 /// The physical address of a page (`page_to_phys()`).
