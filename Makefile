@@ -4,13 +4,15 @@
 #                 with the DMA workload (CONFIG=c for the C baseline,
 #                 ARCH=arm64 for arm64)
 #   make check    host tests and KUnit on both kernels in all setups
+#                 (x86-64; arm64: the rust kernel)
+#   make check-arm64  the c and rust kernels of arm64
 #   make bench    C baseline against the Rust core, same run, under -icount
 #
 # Both commands set up what is missing first (scripts/setup.sh).
 
 CONFIG ?= rust
 
-.PHONY: all setup overlay build build-c build-rust run check bench host-test clean distclean
+.PHONY: all setup overlay build build-c build-rust run check check-arm64 bench host-test clean distclean
 
 all: run
 
@@ -33,6 +35,11 @@ run:
 
 check:
 	bash scripts/check.sh
+
+# Both arm64 kernels, the C baseline and Rust, in arm64's three setups
+# (make check runs the rust one).
+check-arm64:
+	ARCHS=arm64 ARM64_C=1 bash scripts/check.sh
 
 bench:
 	bash scripts/bench.sh

@@ -4,9 +4,9 @@
 //! pool and address translation.
 //!
 //! The fast paths read the fields C's inline helpers read, so that a map or
-//! a sync makes no call for them. x86-64 is cache-coherent for DMA and has
-//! no architecture hooks for cache maintenance; the option depends on it
-//! (see `Kconfig.rust`).
+//! a sync makes no call for them. Whether the device snoops the CPU caches
+//! is a constant on x86-64 and the device's flag on arm64 (see
+//! `rust_core::arch` and `Kconfig.rust`).
 
 use super::range_map::{
     self,

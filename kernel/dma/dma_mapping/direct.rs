@@ -290,16 +290,23 @@ fn sync_one_for_device(dev: Dev<'_>, range: Range, flush: bool) {
 /// Hands a mapping back to the CPU (`dma_direct_sync_single_for_cpu()`).
 #[inline(always)]
 pub(crate) fn sync_for_cpu(dev: Dev<'_>, range: Range) {
-    sync_one_for_cpu(dev, range, true)
+    sync_one_for_cpu(dev, range, false)
 }
 
-/// [`sync_for_cpu`], with `flush` as in [`map_one`].
+/// [`sync_for_cpu`]; with `batch`, one entry of a list, whose caller waits
+/// for the maintenance and completes it once ([`sync_sg_for_cpu`]).
 #[inline(always)]
-fn sync_one_for_cpu(dev: Dev<'_>, range: Range, flush: bool) {
+fn sync_one_for_cpu(dev: Dev<'_>, range: Range, batch: bool) {
     if !dev.is_coherent() {
         let phys = dev.dma_to_phys(range.dma());
         // SAFETY: As in `sync_one_for_device()`.
-        unsafe { to_cpu(dev, phys, range.size(), range.dir(), flush) };
+        unsafe {
+            if batch {
+                arch::for_cpu(phys, range.size(), range.dir().raw());
+            } else {
+                to_cpu(dev, phys, range.size(), range.dir(), true);
+            }
+        }
     }
     if let Some((phys, pool)) = bounced(dev, range.dma()) {
         #[cfg(CONFIG_SWIOTLB)]
@@ -397,7 +404,7 @@ pub(crate) fn sync_sg_for_device(dev: Dev<'_>, sg: SgRange<'_>) {
 /// Syncs every entry for the CPU (`dma_direct_sync_sg_for_cpu()`).
 pub(crate) fn sync_sg_for_cpu(dev: Dev<'_>, sg: SgRange<'_>) {
     for range in sg.ranges() {
-        sync_one_for_cpu(dev, range, false);
+        sync_one_for_cpu(dev, range, true);
     }
     if !dev.is_coherent() {
         arch::flush();

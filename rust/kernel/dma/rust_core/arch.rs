@@ -82,8 +82,8 @@ pub fn for_cpu_all() {
     unsafe { bindings::dma_rs_arch_sync_for_cpu_all() }
 }
 
-/// Writes back and drops the cache lines over new pages of a coherent
-/// allocation before an uncached alias of them is used
+/// Writes back (and, as the architecture needs, drops) the cache lines over
+/// new pages of a coherent allocation before an uncached alias of them is used
 /// (`arch_dma_prep_coherent()`).
 ///
 /// # Safety
