@@ -7,13 +7,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 say() { printf 'setup: %s\n' "$*"; }
 
-# `setup.sh arm64-user`: what `make run ARCH=arm64` adds, the guest's user
-# space: a static arm64 busybox (Debian's busybox-static for arm64,
-# downloaded, never installed, into build/arm64-user/) and the cross
-# compiler for the mmap sample's user program. `make check` needs neither.
-if [ "${1:-}" = arm64-user ]; then
-	missing=()
-	for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross; do
+# install_missing PKG...: installs the Debian packages not installed yet.
+install_missing() {
+	local p missing=()
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
@@ -21,6 +18,14 @@ if [ "${1:-}" = arm64-user ]; then
 		apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	fi
+}
+
+# `setup.sh arm64-user`: what `make run ARCH=arm64` adds, the guest's user
+# space: a static arm64 busybox (Debian's busybox-static for arm64,
+# downloaded, never installed, into build/arm64-user/) and the cross
+# compiler for the mmap sample's user program. `make check` needs neither.
+if [ "${1:-}" = arm64-user ]; then
+	install_missing gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	user=$BUILD/arm64-user
 	if [ ! -x "$user/busybox" ]; then
 		apt_dir=$BUILD/apt-arm64
@@ -48,15 +53,7 @@ fi
 # their C objects: most files preprocess the same in every configuration.
 pkgs=(gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio qemu-system-x86 qemu-system-arm busybox-static xz-utils patch rsync
       clang-19 lld-19 llvm-19 libclang-19-dev ccache)
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	say "installing Debian packages: ${missing[*]}"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_missing "${pkgs[@]}"
 
 # Where cargo installs bindgen-cli.
 cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
