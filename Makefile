@@ -7,6 +7,7 @@
 #                 (x86-64; arm64: the rust kernel)
 #   make check-arm64  the c and rust kernels of arm64
 #   make bench    C baseline against the Rust core, same run, under -icount
+#                 (ARCH=arm64 for arm64)
 #
 # Both commands set up what is missing first (scripts/setup.sh).
 
@@ -41,15 +42,16 @@ check:
 check-arm64:
 	ARCHS=arm64 ARM64_C=1 bash scripts/check.sh
 
+# ARCH=arm64 benchmarks the arm64 kernels, as for run.
 bench:
-	bash scripts/bench.sh
+	MAKEFLAGS= BENCH_ARCH=$(or $(ARCH),x86_64) bash scripts/bench.sh
 
 host-test:
 	cargo test --manifest-path tools/testing/dma/Cargo.toml
 
 # Drop the build directories and logs; keep the kernel source and toolchain.
 clean:
-	rm -rf build/c build/rust build/mix-map build/mix-debug-pool build/c-bench build/rust-bench build/arm64-c build/arm64-rust build/tools build/logs build/img build/overlay-stage
+	rm -rf build/c build/rust build/mix-map build/mix-debug-pool build/c-bench build/rust-bench build/arm64-c build/arm64-rust build/arm64-c-bench build/arm64-rust-bench build/tools build/logs build/img build/overlay-stage
 
 # Drop everything under build/, kernel source included.
 distclean:

@@ -5,7 +5,9 @@ Each benchmark run boots the c-bench and the rust-bench kernel side by side,
 on the same QEMU command line with -icount shift=0,sleep=off, where a guest
 nanosecond is one instruction. The guest job (scripts/guest/dma-bench.sh)
 reads the batched-loop benchmark from debugfs and mm/dmapool_test's boot
-lines. This script prints one row per operation (C, Rust, Rust/C), and
+lines. --arch arm64 runs the arm64 kernels (arm64-c-bench, arm64-rust-bench)
+in arm64's setups, where the IOMMU run is the smmu setup and the nc_* rows
+time a device that is not DMA-coherent. This script prints one row per operation (C, Rust, Rust/C), and
 writes build/bench.json and build/bench.svg. With --compare it compares two
 JSON files row by row instead (the repeatability check).
 """
@@ -23,16 +25,26 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(TOP, 'build')
 KERNELS = ('c', 'rust')
 
-# (run name, QEMU setup, extra kernel arguments). The figures of the
-# mapping core are taken with dma-debug off; "plain+debug" gives its cost.
-RUNS = (
-	('plain', 'plain', 'dma_debug=off'),
-	('plain+debug', 'plain', ''),
-	('swiotlb', 'swiotlb', 'dma_debug=off'),
-	('iommu', 'iommu', 'dma_debug=off'),
-)
+# The setup of dma_setups.py where an IOMMU translates, per architecture.
+IOMMU_SETUP = {'x86_64': 'iommu', 'arm64': 'smmu'}
+
+
+def runs(arch):
+	"""(run name, QEMU setup, extra kernel arguments) of one architecture.
+
+	The figures of the mapping core are taken with dma-debug off;
+	"plain+debug" gives its cost. A run is named after its setup.
+	"""
+	return (('plain', 'plain', 'dma_debug=off'),
+		('plain+debug', 'plain', ''),
+		('swiotlb', 'swiotlb', 'dma_debug=off'),
+		(IOMMU_SETUP[arch], IOMMU_SETUP[arch], 'dma_debug=off'))
+
+
+# The nc_* rows exist where the architecture maintains caches (arm64).
 STREAMING = ('map_single_4k', 'map_single_64k', 'map_sg_1', 'map_sg_16',
-	     'map_sg_128', 'sync_4k', 'coherent_4k', 'coherent_64k')
+	     'map_sg_128', 'sync_4k', 'coherent_4k', 'coherent_64k',
+	     'nc_map_single_4k', 'nc_sync_4k', 'nc_map_sg_16', 'nc_coherent_4k')
 POOL = ('pool_16', 'pool_64', 'pool_256', 'pool_1024', 'pool_4096')
 # The safe Rust API next to the C calls it wraps, same kernel, same run.
 # Rows are (label, C op, Rust op); sync_4k is measured in place (with_cpu)
@@ -47,8 +59,7 @@ BOUNCE = 'bounce_64k'
 FRAG = 'swiotlb_frag_4k'
 BOUNCE_BYTES = 65536
 # dma_map_benchmark runs for a guest second, minutes under -icount: only in
-# the run where its 100 ns steps resolve the figures best.
-MAPBENCH_RUN = 'iommu'
+# the IOMMU run, where its 100 ns steps resolve the figures best.
 DMAPOOL_TEST_LOOPS = 100  # NR_TESTS in mm/dmapool_test.c
 
 BENCH_RE = re.compile(r'^bench: (\w+) ops=(\d+) ns_per_op=([\d.]+)$')
@@ -58,18 +69,27 @@ POOLTEST_RE = re.compile(r'^dmapool: dmapool test: size:(\d+)\s+align:(\d+)\s+'
 			 r'blocks:(\d+)\s+time:(\d+)$')
 
 
-def run_guest(kernel, run, setup, append, timeout, tool):
+def arch_prefix(arch):
+	"""The prefix of the arch's build directories and files: '' or 'arm64-'."""
+	return '' if arch == 'x86_64' else arch + '-'
+
+
+def run_guest(arch, kernel, run, setup, append, args):
 	"""Boot one kernel in one setup; return ({op: ns}, [problems])."""
-	log = os.path.join(BUILD, 'logs', 'bench-%s-%s.log' % (kernel, run))
+	name = arch_prefix(arch) + kernel
+	log = os.path.join(BUILD, 'logs', 'bench-%s-%s.log' % (name, run))
 	cmd = [sys.executable, os.path.join(TOP, 'scripts/qemu_run.py'),
-	       '--setup', setup, '--build-dir', os.path.join(BUILD, kernel + '-bench'),
+	       '--setup', setup, '--build-dir', os.path.join(BUILD, name + '-bench'),
 	       '--script', os.path.join(TOP, 'scripts/guest/dma-bench.sh'),
 	       '--append', ' '.join(filter(None, ['kunit.enable=0', append])),
-	       '--icount', '--cpus', '1', '--timeout', str(timeout), '--log', log]
-	if tool and run == MAPBENCH_RUN:
-		cmd += ['--file', tool]
+	       '--icount', '--cpus', '1', '--timeout', str(args.timeout), '--log', log]
+	if args.busybox:
+		cmd += ['--busybox', args.busybox]
+	if args.tool and run == IOMMU_SETUP[arch]:
+		cmd += ['--file', args.tool]
 	# Each kernel its own scratch disks: QEMU locks an image for one guest.
-	env = dict(os.environ, DMA_IMG_DIR=os.path.join(BUILD, 'img', kernel + '-bench'))
+	env = dict(os.environ, DMA_ARCH=arch,
+		   DMA_IMG_DIR=os.path.join(BUILD, 'img', name + '-bench'))
 	proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
 			      text=True, env=env)
 	figures, problems = {}, []
@@ -102,8 +122,9 @@ def run_guest(kernel, run, setup, append, timeout, tool):
 	return figures, problems
 
 
-def make_rows(res):
+def make_rows(res, arch):
 	"""The table: (group, operation, unit, C, Rust) per row."""
+	iommu = IOMMU_SETUP[arch]
 	rows = []
 
 	def add(group, op, unit, c, r, coarse=False, scale=None):
@@ -118,7 +139,7 @@ def make_rows(res):
 	def get(kernel, run, op):
 		return res.get(kernel, {}).get(run, {}).get(op)
 
-	for run in ('plain', 'swiotlb', 'iommu'):
+	for run in ('plain', 'swiotlb', iommu):
 		for op in STREAMING:
 			add(run, op, 'ns/op', get('c', run, op), get('rust', run, op))
 	for op in POOL:
@@ -138,9 +159,9 @@ def make_rows(res):
 		if None not in (on_c, off_c, on_r, off_r):
 			add('dma-debug', op, 'ns/op added', on_c - off_c, on_r - off_r,
 			    scale={'c': on_c, 'rust': on_r})
-	add(MAPBENCH_RUN, 'map_benchmark_single_4k', 'ns/op, 100ns',
-	    get('c', MAPBENCH_RUN, 'map_benchmark_single_4k'),
-	    get('rust', MAPBENCH_RUN, 'map_benchmark_single_4k'), coarse=True)
+	add(iommu, 'map_benchmark_single_4k', 'ns/op, 100ns',
+	    get('c', iommu, 'map_benchmark_single_4k'),
+	    get('rust', iommu, 'map_benchmark_single_4k'), coarse=True)
 	# Group "safe API <core>": here the C column is a C driver's call and
 	# the Rust column the safe wrapper of kernel::dma, on the same kernel.
 	for kernel in KERNELS:
@@ -236,36 +257,44 @@ def main():
 			help='compare two bench.json files instead of running')
 	ap.add_argument('--limit', type=float, default=1.0,
 			help='repeatability limit in percent for --compare')
+	ap.add_argument('--arch', default='x86_64', choices=tuple(IOMMU_SETUP),
+			help='architecture of the kernels and setups')
 	ap.add_argument('--tool', help='static dma_map_benchmark for the guest')
+	ap.add_argument('--busybox', help='static busybox of the guest architecture')
 	ap.add_argument('--timeout', type=int, default=900, help='seconds per boot')
-	ap.add_argument('--json', default=os.path.join(BUILD, 'bench.json'))
-	ap.add_argument('--svg', default=os.path.join(BUILD, 'bench.svg'))
+	ap.add_argument('--json', help='default: build/[arm64-]bench.json')
+	ap.add_argument('--svg', help='default: build/[arm64-]bench.svg')
 	args = ap.parse_args()
 	if args.compare:
 		return compare(args.compare[0], args.compare[1], args.limit / 100)
+	prefix = arch_prefix(args.arch)
+	args.json = args.json or os.path.join(BUILD, prefix + 'bench.json')
+	args.svg = args.svg or os.path.join(BUILD, prefix + 'bench.svg')
 
 	start = time.time()
 	res, problems = {}, []
 	# C and Rust of one run boot side by side, on the same command line:
 	# under -icount the figures do not depend on the host's load.
 	with concurrent.futures.ThreadPoolExecutor(len(KERNELS)) as pool:
-		for run, setup, append in RUNS:
+		for run, setup, append in runs(args.arch):
 			t = time.time()
-			jobs = {k: pool.submit(run_guest, k, run, setup, append,
-					       args.timeout, args.tool) for k in KERNELS}
+			jobs = {k: pool.submit(run_guest, args.arch, k, run, setup, append,
+					       args) for k in KERNELS}
 			for kernel in KERNELS:
 				figures, probs = jobs[kernel].result()
 				res.setdefault(kernel, {})[run] = figures
 				problems += ['%s/%s: %s' % (kernel, run, p) for p in probs]
 				print('bench: %-4s %-11s %2d figures, %3.0f s'
 				      % (kernel, run, len(figures), time.time() - t), flush=True)
-	rows = make_rows(res)
+	rows = make_rows(res, args.arch)
 	print()
 	print_table(rows)
 	with open(args.json, 'w') as f:
 		json.dump({'method': 'QEMU TCG -icount shift=0,sleep=off; ns = instructions; '
 			   'fastest of 12 batches of 256 operations',
-			   'runs': {name: {'setup': s, 'append': a} for name, s, a in RUNS},
+			   'arch': args.arch,
+			   'runs': {name: {'setup': s, 'append': a}
+				    for name, s, a in runs(args.arch)},
 			   'raw': res, 'rows': rows}, f, indent=1)
 	write_svg(rows, args.svg)
 	print('\nbench: %d rows in %s and %s; %.0f s'

@@ -63,8 +63,11 @@ for r in "${roots[@]}"; do
 	done
 done
 
-# 3. Copy what changed; restore what left the overlay.
-rsync -a --checksum "$stage/" "$KSRC/"
+# 3. Copy what changed; restore what left the overlay. A changed file gets
+# the time of the copy, not the one of the repo's file: a file edited while
+# a kernel was building is older than the objects that build made from its
+# previous content, and make would keep them.
+rsync -rlp --checksum "$stage/" "$KSRC/"
 sort -u -o "$manifest_new" "$manifest_new"
 manifest=$BUILD/overlay-manifest
 if [ -f "$manifest" ]; then

@@ -15,6 +15,11 @@
  * are repeatable. dma_map_benchmark reports in 100 ns units, which is too
  * coarse for dma-direct; these loops resolve a thousandth of a nanosecond.
  *
+ * Where the architecture maintains caches for DMA (arm64), rows named nc_*
+ * run the same operations on a platform device that no firmware describes,
+ * which is not DMA-coherent: there every map, unmap and sync pays for the
+ * cache maintenance, and a coherent allocation for its uncached remap.
+ *
  * The benchmark measures whichever implementation is built, C or Rust.
  */
 
@@ -25,7 +30,9 @@
 #include <linux/init.h>
 #include <linux/ktime.h>
 #include <linux/mutex.h>
+#include <linux/dma-map-ops.h>
 #include <linux/pci.h>
+#include <linux/platform_device.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
@@ -48,6 +55,7 @@ struct bench_ctx {
 	struct device *dev;
 	void *buf;
 	struct sg_table sgt;
+	struct page *sg_pages;
 	struct dma_pool *pool;
 	size_t size;
 	int nents;
@@ -340,33 +348,58 @@ static void bench_swiotlb_frag(struct bench_out *out, struct bench_ctx *ctx)
  * contiguous, so an IOMMU cannot merge them, whatever the page allocator's
  * state at boot. Free pages between them would make the cost vary.
  */
+static int bench_sg_alloc(struct bench_ctx *ctx)
+{
+	struct scatterlist *sg;
+	int i;
+
+	ctx->sg_pages = alloc_pages(GFP_KERNEL, BENCH_SG_ORDER);
+	if (!ctx->sg_pages)
+		return -ENOMEM;
+	if (sg_alloc_table(&ctx->sgt, BENCH_MAX_SG, GFP_KERNEL)) {
+		__free_pages(ctx->sg_pages, BENCH_SG_ORDER);
+		ctx->sg_pages = NULL;
+		return -ENOMEM;
+	}
+	for_each_sg(ctx->sgt.sgl, sg, BENCH_MAX_SG, i)
+		sg_set_page(sg, ctx->sg_pages + 2 * i, PAGE_SIZE, 0);
+	return 0;
+}
+
+static void bench_sg_free(struct bench_ctx *ctx)
+{
+	if (!ctx->sg_pages)
+		return;
+	sg_free_table(&ctx->sgt);
+	__free_pages(ctx->sg_pages, BENCH_SG_ORDER);
+	ctx->sg_pages = NULL;
+}
+
+/* A map and unmap of the first @nents entries, as "<prefix>map_sg_<nents>". */
+static void bench_sg_row(struct bench_out *out, struct bench_ctx *ctx,
+			 const char *prefix, int nents,
+			 enum dma_data_direction dir)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%smap_sg_%d", prefix, nents);
+	if (!ctx->sg_pages) {
+		bench_fail(out, name, -ENOMEM);
+		return;
+	}
+	/* dma_map_sg() walks only the first nents entries. */
+	ctx->nents = nents;
+	ctx->dir = dir;
+	bench_report(out, ctx, name, op_map_sg, 1);
+}
+
 static void bench_sg(struct bench_out *out, struct bench_ctx *ctx)
 {
 	static const int nents[] = { 1, 16, 128 };
-	struct scatterlist *sg;
-	struct page *pages;
-	char name[32];
 	int i;
 
-	pages = alloc_pages(GFP_KERNEL, BENCH_SG_ORDER);
-	if (!pages || sg_alloc_table(&ctx->sgt, BENCH_MAX_SG, GFP_KERNEL)) {
-		out->failed++;
-		goto free_pages;
-	}
-	for_each_sg(ctx->sgt.sgl, sg, BENCH_MAX_SG, i)
-		sg_set_page(sg, pages + 2 * i, PAGE_SIZE, 0);
-
-	ctx->dir = DMA_TO_DEVICE;
-	for (i = 0; i < ARRAY_SIZE(nents); i++) {
-		/* dma_map_sg() walks only the first nents entries. */
-		ctx->nents = nents[i];
-		snprintf(name, sizeof(name), "map_sg_%d", nents[i]);
-		bench_report(out, ctx, name, op_map_sg, 1);
-	}
-	sg_free_table(&ctx->sgt);
-free_pages:
-	if (pages)
-		__free_pages(pages, BENCH_SG_ORDER);
+	for (i = 0; i < ARRAY_SIZE(nents); i++)
+		bench_sg_row(out, ctx, "", nents[i], DMA_TO_DEVICE);
 }
 
 static void bench_alloc(struct bench_out *out, struct bench_ctx *ctx)
@@ -398,6 +431,46 @@ static void bench_alloc(struct bench_out *out, struct bench_ctx *ctx)
 		}
 		dma_pool_destroy(ctx->pool);
 	}
+}
+
+/*
+ * The cost of cache maintenance: a streaming map of a buffer the device
+ * writes (cleaned at map, invalidated at unmap), a sync pair, an sg list and
+ * a coherent allocation (prepared and remapped uncached), on a device that
+ * is not DMA-coherent. Only where the architecture has the hooks.
+ */
+static void bench_noncoherent(struct bench_out *out, struct bench_ctx *ctx)
+{
+	struct device *coherent_dev = ctx->dev;
+	struct platform_device *pdev;
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE))
+		return;
+	pdev = platform_device_register_simple("dma-api-bench-nc",
+					       PLATFORM_DEVID_NONE, NULL, 0);
+	if (IS_ERR(pdev)) {
+		bench_fail(out, "nc", PTR_ERR(pdev));
+		return;
+	}
+	ret = dev_is_dma_coherent(&pdev->dev) ? -EINVAL :
+		dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
+	if (ret) {
+		bench_fail(out, "nc", ret);
+		goto out;
+	}
+	ctx->dev = &pdev->dev;
+	ctx->size = SZ_4K;
+	ctx->dir = DMA_FROM_DEVICE;
+	bench_report(out, ctx, "nc_map_single_4k", op_map_single, 1);
+	bench_on_mapping(out, ctx, "nc_sync_4k", SZ_4K, DMA_BIDIRECTIONAL,
+			 op_sync);
+	bench_sg_row(out, ctx, "nc_", 16, DMA_FROM_DEVICE);
+	ctx->size = SZ_4K;
+	bench_report(out, ctx, "nc_coherent_4k", op_coherent, BENCH_COHERENT);
+	ctx->dev = coherent_dev;
+out:
+	platform_device_unregister(pdev);
 }
 
 #ifdef CONFIG_RUST
@@ -498,11 +571,14 @@ static int bench_open(struct inode *inode, struct file *file)
 	saved_coherent = ctx.dev->coherent_dma_mask;
 	ret = dma_set_mask_and_coherent(ctx.dev, DMA_BIT_MASK(64));
 	if (!ret) {
+		bench_sg_alloc(&ctx);
 		bench_streaming(out, &ctx);
 		bench_swiotlb_frag(out, &ctx);
 		bench_sg(out, &ctx);
 		bench_alloc(out, &ctx);
 		bench_rust_api(out, &ctx);
+		bench_noncoherent(out, &ctx);
+		bench_sg_free(&ctx);
 		out->len += scnprintf(out->text + out->len,
 				      BENCH_OUT_SIZE - out->len,
 				      "failed=%d\n", out->failed);

@@ -397,11 +397,16 @@ pub(crate) fn free_pages_quiet(d: Dev<'_>, mem: Pages) {
 }
 
 /// The kernel address of a page of DMA memory, for the reports.
-pub(crate) fn page_virt(page: *mut page) -> *mut c_void {
+///
+/// # Safety
+///
+/// `page` must be NULL or point to a `struct page` of the memory map.
+pub(crate) unsafe fn page_virt(page: *mut page) -> *mut c_void {
     if page.is_null() {
         return core::ptr::null_mut();
     }
-    mem::page_address(page)
+    // SAFETY: A page of the memory map, as the caller guarantees.
+    unsafe { mem::page_address(page) }
 }
 
 /// `dma_alloc_pages()`: pages for streaming DMA, mapped.
@@ -431,7 +436,9 @@ pub unsafe extern "C" fn dma_alloc_pages(
         return ptr::null_mut();
     };
     *handle = mem.dma();
-    trace::dma_alloc_pages(d, page_virt(mem.page()), mem.dma(), size, dir, gfp, 0);
+    // SAFETY: `mem` holds pages of the memory map.
+    let vaddr = unsafe { page_virt(mem.page()) };
+    trace::dma_alloc_pages(d, vaddr, mem.dma(), size, dir, gfp, 0);
     debug::debug_dma_alloc_pages(d, &mem);
     mem.into_raw()
 }
@@ -454,7 +461,9 @@ pub unsafe extern "C" fn dma_free_pages(
     let Some(d) = (unsafe { device_of(dev, "dma_free_pages") }) else {
         return;
     };
-    trace::dma_free_pages(d, page_virt(page), dma_handle, size, dir, 0);
+    // SAFETY: The caller passes the first page of an allocation, or NULL.
+    let vaddr = unsafe { page_virt(page) };
+    trace::dma_free_pages(d, vaddr, dma_handle, size, dir, 0);
     let Some(page) = NonNull::new(page) else {
         return;
     };

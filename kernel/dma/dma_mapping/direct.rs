@@ -564,7 +564,8 @@ impl RawPages {
 
     /// The pages' kernel mapping (64-bit kernels have no highmem).
     fn vaddr(&self) -> *mut c_void {
-        page_address(self.page())
+        // SAFETY: By the type invariant `page` is a page of the memory map.
+        unsafe { page_address(self.page()) }
     }
 
     /// Zeroes the pages.
@@ -743,7 +744,7 @@ fn alloc_from_pool(
         if !page.is_null() {
             *dma = dev.phys_to_dma_direct(page_to_phys(page));
         }
-        return page;
+        page
     }
     #[cfg(not(CONFIG_DMA_COHERENT_POOL))]
     {
@@ -917,7 +918,8 @@ pub(crate) fn alloc_pages(dev: Dev<'_>, size: usize, dma: &mut Dma, gfp: gfp_t) 
 /// Frees pages from [`alloc_pages`] (`dma_direct_free_pages()`).
 pub(crate) fn free_pages(dev: Dev<'_>, mem: Pages) {
     let size = mem.aligned_size();
-    // SAFETY: The allocation's start, which its holder gives up (`Pages`).
+    // SAFETY: The allocation's start, which its holder gives up (`Pages`); `Pages` holds
+    // pages of the memory map.
     if unsafe { free_to_pool(dev, page_address(mem.page()), size) } {
         return;
     }

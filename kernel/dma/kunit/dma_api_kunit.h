@@ -112,4 +112,19 @@ void dma_kunit_swiotlb_exit(struct kunit *test);
 /* A sysfs file by its path under /sys, like dma_kunit_debugfs_read(). */
 int dma_kunit_sysfs_read(const char *path, char *buf, size_t size);
 
+/*
+ * The recorder of arch_sync_dma_for_{device,cpu}() calls of
+ * noncoherent_arch.c, for the safe Rust API's tests (rust/kernel/dma/
+ * tests.rs), where the architecture has the hooks: begin registers the
+ * probes and records the calling task's calls; end stops and returns how
+ * many calls were recorded (UINT_MAX if some were lost); bytes says how
+ * many bytes the recorded calls of one hook (0: for_device, 1: for_cpu) in
+ * direction @dir cover within @len bytes at @dma of @dev.
+ */
+int dma_kunit_rec_begin(void);
+unsigned int dma_kunit_rec_end(void);
+size_t dma_kunit_rec_bytes(struct device *dev, int hook, dma_addr_t dma,
+			   size_t len, int dir);
+bool dma_kunit_dev_coherent(struct device *dev);
+
 #endif /* _DMA_API_KUNIT_H */

@@ -212,6 +212,72 @@ static unsigned int count_calls_over(enum hook hook, phys_addr_t lo, size_t len)
 	return n;
 }
 
+/*
+ * The recorder for the safe Rust API's tests. The probes are registered
+ * for one recording at a time, when the C suite does not hold them.
+ */
+static bool probes_for_rust;
+
+static int register_hook_probes(void)
+{
+	int i;
+
+	/* Set afresh: a kprobe once registered keeps its resolved address. */
+	for (i = 0; i < NR_HOOKS; i++) {
+		probes[i] = (struct kprobe){
+			.symbol_name = hook_names[i],
+			.pre_handler = hook_pre,
+		};
+		probe_list[i] = &probes[i];
+	}
+	return register_kprobes(probe_list, NR_HOOKS);
+}
+
+int dma_kunit_rec_begin(void)
+{
+	int ret;
+
+	if (!probes_registered) {
+		ret = register_hook_probes();
+		if (ret)
+			return ret;
+		probes_registered = true;
+		probes_for_rust = true;
+	}
+	rec_start();
+	return 0;
+}
+
+unsigned int dma_kunit_rec_end(void)
+{
+	rec_stop();
+	if (probes_for_rust) {
+		unregister_kprobes(probe_list, NR_HOOKS);
+		probes_registered = false;
+		probes_for_rust = false;
+	}
+	return rec_lost ? UINT_MAX : rec_n;
+}
+
+size_t dma_kunit_rec_bytes(struct device *dev, int hook, dma_addr_t dma,
+			   size_t len, int dir)
+{
+	phys_addr_t lo = dma_to_phys(dev, dma);
+	const struct hook_call *c;
+	size_t bytes = 0;
+
+	for (c = rec_calls; c < rec_calls + rec_n; c++)
+		if (c->hook == hook && c->dir == dir && c->paddr >= lo &&
+		    c->paddr + c->size <= lo + len)
+			bytes += c->size;
+	return bytes;
+}
+
+bool dma_kunit_dev_coherent(struct device *dev)
+{
+	return dev_is_dma_coherent(dev);
+}
+
 static struct device *nc_dev(struct kunit *test)
 {
 	return test->priv;
@@ -732,7 +798,7 @@ static void nc_debug_overlap_limit(struct kunit *test)
 static int nc_suite_init(struct kunit_suite *suite)
 {
 	struct device *dev;
-	int i, ret;
+	int ret;
 
 	nc_skip[0] = '\0';
 	nc_pdev = platform_device_alloc("dma-nc-arch-kunit", PLATFORM_DEVID_NONE);
@@ -753,15 +819,7 @@ static int nc_suite_init(struct kunit_suite *suite)
 		strscpy(nc_skip, "a 32-bit DMA mask is refused");
 		return 0;
 	}
-	/* Set afresh: a kprobe once registered keeps its resolved address. */
-	for (i = 0; i < NR_HOOKS; i++) {
-		probes[i] = (struct kprobe){
-			.symbol_name = hook_names[i],
-			.pre_handler = hook_pre,
-		};
-		probe_list[i] = &probes[i];
-	}
-	ret = register_kprobes(probe_list, NR_HOOKS);
+	ret = register_hook_probes();
 	if (ret) {
 		snprintf(nc_skip, sizeof(nc_skip),
 			 "cannot probe the DMA hooks (%d; CONFIG_KPROBES?)", ret);

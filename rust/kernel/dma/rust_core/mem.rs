@@ -17,7 +17,18 @@ use crate::ffi::{
 const PAGE_SIZE_OF_STRUCT: usize = core::mem::size_of::<bindings::page>();
 
 /// The physical address of a page (`page_to_phys()`).
+///
+/// It computes the address from the pointer's value and reads nothing through it, on every
+/// architecture (on arm64 the C helper subtracts the memory map's base), so any pointer is
+/// accepted; the result means something only for a page of the memory map.
 #[inline(always)]
+#[cfg_attr(
+    not(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP)),
+    expect(
+        clippy::not_unsafe_ptr_arg_deref,
+        reason = "the helper does arithmetic on the pointer, it does not read through it"
+    )
+)]
 pub fn page_to_phys(page: *mut bindings::page) -> Phys {
     #[cfg(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP))]
     {
@@ -28,7 +39,7 @@ pub fn page_to_phys(page: *mut bindings::page) -> Phys {
         (pfn as Phys) << bindings::PAGE_SHIFT
     }
     #[cfg(not(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP)))]
-    // SAFETY: `page` is a valid page.
+    // SAFETY: `page_to_phys()` is arithmetic on the pointer's value.
     unsafe {
         bindings::page_to_phys(page)
     }
@@ -52,8 +63,13 @@ pub fn pfn_to_page(pfn: c_ulong) -> *mut bindings::page {
 
 /// The kernel's linear-map address of a page (`page_address()`; 64-bit
 /// kernels have no highmem).
+///
+/// # Safety
+///
+/// `page` must point to a `struct page` of the memory map: under tag-based KASAN arm64 reads
+/// the page's tag through it.
 #[inline(always)]
-pub fn page_address(page: *mut bindings::page) -> *mut c_void {
+pub unsafe fn page_address(page: *mut bindings::page) -> *mut c_void {
     #[cfg(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP))]
     {
         // SAFETY: `page_offset_base` is set at boot.
@@ -61,7 +77,8 @@ pub fn page_address(page: *mut bindings::page) -> *mut c_void {
         (page_to_phys(page) as usize).wrapping_add(offset) as *mut c_void
     }
     #[cfg(not(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP)))]
-    // SAFETY: A lowmem page.
+    // SAFETY: `page` is a page of the memory map, as the caller guarantees; 64-bit kernels
+    // map all of it.
     unsafe {
         bindings::page_address(page)
     }
