@@ -397,26 +397,61 @@ fn report(pool: &DmaPool, func: &str, what: &str) {
     dev_err!(pool.dev(), "{func} {}: {what}\n", pool.name());
 }
 
-/// Whether a static key is on, as `static_key_enabled()` tells.
-fn static_key_on(key: &bindings::static_key) -> bool {
-    // SAFETY: `enabled` is an atomic counter; a racy read is what the C
-    // accessor does too.
-    unsafe { ptr::read_volatile(&key.enabled.counter) > 0 }
-}
-
 /// Whether an allocation must come zeroed (`want_init_on_alloc()`).
 #[inline]
 fn want_init_on_alloc(gfp: bindings::gfp_t) -> bool {
-    // SAFETY: Only the address of the key is taken.
-    gfp & bindings::__GFP_ZERO != 0
-        || static_key_on(unsafe { &(*ptr::addr_of!(bindings::init_on_alloc)).key })
+    if gfp & bindings::__GFP_ZERO != 0 {
+        return true;
+    }
+    // Off by default, with jump labels: a patched branch, as C's
+    // `static_branch_maybe()`, which costs a no-op while the key is off.
+    #[cfg(all(CONFIG_JUMP_LABEL, not(CONFIG_INIT_ON_ALLOC_DEFAULT_ON)))]
+    // `static_branch_unlikely!` wants a key inside a structure; this one
+    // stands alone, at offset 0 of its `static_key_false`.
+    // SAFETY: `init_on_alloc` is the kernel's key, a `static_key_false` in
+    // this configuration.
+    return unsafe {
+        kernel::jump_label::arch_static_branch!(
+            bindings::init_on_alloc,
+            bindings::static_key_false,
+            key,
+            false
+        )
+    };
+    #[cfg(not(all(CONFIG_JUMP_LABEL, not(CONFIG_INIT_ON_ALLOC_DEFAULT_ON))))]
+    // SAFETY: The key's count is an atomic the kernel defines; a racy read
+    // is what `static_key_enabled()` does too.
+    unsafe {
+        ptr::read_volatile(
+            &(*ptr::addr_of!(bindings::init_on_alloc))
+                .key
+                .enabled
+                .counter,
+        ) > 0
+    }
 }
 
 /// Whether freed memory must be zeroed (`want_init_on_free()`).
 #[inline]
 fn want_init_on_free() -> bool {
-    // SAFETY: Only the address of the key is taken.
-    static_key_on(unsafe { &(*ptr::addr_of!(bindings::init_on_free)).key })
+    // As in `want_init_on_alloc`.
+    #[cfg(all(CONFIG_JUMP_LABEL, not(CONFIG_INIT_ON_FREE_DEFAULT_ON)))]
+    // SAFETY: `init_on_free` is the kernel's key, a `static_key_false` in
+    // this configuration.
+    return unsafe {
+        kernel::jump_label::arch_static_branch!(
+            bindings::init_on_free,
+            bindings::static_key_false,
+            key,
+            false
+        )
+    };
+    #[cfg(not(all(CONFIG_JUMP_LABEL, not(CONFIG_INIT_ON_FREE_DEFAULT_ON))))]
+    // SAFETY: The key's count is an atomic the kernel defines; a racy read
+    // is what `static_key_enabled()` does too.
+    unsafe {
+        ptr::read_volatile(&(*ptr::addr_of!(bindings::init_on_free)).key.enabled.counter) > 0
+    }
 }
 
 /// A pool in the registry of pools, for the `pools` sysfs attribute.

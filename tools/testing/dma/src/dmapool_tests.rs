@@ -164,13 +164,15 @@ impl FakePool {
 fn random_alloc_free_sequences_keep_the_free_list_whole() {
     let mut rng = Rng::new(0xd0a_b10c);
     for round in 0..200 {
-        let size: usize = [16, 24, 64, 68, 100, 256, 1024, 3000, 4096, 6000][round % 10];
+        let size: usize = [16, 24, 64, 68, 100, 256, 1024, 3000, 4096, 6000, 17, 33][round % 12];
         let boundary = if round % 3 == 0 {
             0
         } else {
             1024.max(size.next_power_of_two())
         };
-        let mut pool = FakePool::new(geo(size, 8, boundary).unwrap());
+        // Alignment 1 with odd sizes puts headers at unaligned addresses.
+        let align = if (round / 12) % 2 == 1 { 1 } else { 8 };
+        let mut pool = FakePool::new(geo(size, align, boundary).unwrap());
         let mut held: Vec<(usize, u64)> = Vec::new();
         for _ in 0..2000 {
             if held.is_empty() || rng.below(100) < 55 {
