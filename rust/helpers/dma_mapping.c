@@ -20,6 +20,14 @@
 #include <linux/scatterlist.h>
 #include <linux/swiotlb.h>
 
+#ifdef CONFIG_ARM64
+/*
+ * The start of arm64's memory map, which bindgen cannot evaluate: with it
+ * the Rust core computes page_to_phys() inline, without a call.
+ */
+const unsigned long dma_rs_vmemmap_start = VMEMMAP_START;
+#endif
+
 __rust_helper const struct dma_map_ops *rust_helper_get_dma_ops(struct device *dev)
 {
 	return get_dma_ops(dev);

@@ -3,8 +3,9 @@
 //! Page, physical and linear addresses, as `page_to_phys()`,
 //! `pfn_to_page()` and `page_address()` compute them.
 //!
-//! On x86-64 with its virtual memory map the arithmetic is done inline, on
-//! the DMA fast paths; elsewhere the C helpers do it.
+//! With a virtual memory map, `page_to_phys()` is done inline on x86-64 and
+//! arm64, on the DMA fast paths; elsewhere, and for the others, the C
+//! helpers do it.
 
 use super::Phys;
 use crate::bindings;
@@ -13,7 +14,7 @@ use crate::ffi::{
     c_void, //
 };
 
-#[cfg(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP))]
+#[cfg(all(any(CONFIG_X86_64, CONFIG_ARM64), CONFIG_SPARSEMEM_VMEMMAP))]
 const PAGE_SIZE_OF_STRUCT: usize = core::mem::size_of::<bindings::page>();
 
 /// The physical address of a page (`page_to_phys()`).
@@ -23,7 +24,7 @@ const PAGE_SIZE_OF_STRUCT: usize = core::mem::size_of::<bindings::page>();
 /// accepted; the result means something only for a page of the memory map.
 #[inline(always)]
 #[cfg_attr(
-    not(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP)),
+    not(all(any(CONFIG_X86_64, CONFIG_ARM64), CONFIG_SPARSEMEM_VMEMMAP)),
     expect(
         clippy::not_unsafe_ptr_arg_deref,
         reason = "the helper does arithmetic on the pointer, it does not read through it"
@@ -38,7 +39,18 @@ pub fn page_to_phys(page: *mut bindings::page) -> Phys {
         let pfn = (page as usize).wrapping_sub(base) / PAGE_SIZE_OF_STRUCT;
         (pfn as Phys) << bindings::PAGE_SHIFT
     }
-    #[cfg(not(all(CONFIG_X86_64, CONFIG_SPARSEMEM_VMEMMAP)))]
+    #[cfg(all(CONFIG_ARM64, CONFIG_SPARSEMEM_VMEMMAP))]
+    {
+        // arm64's `vmemmap` is `VMEMMAP_START` moved back by the first
+        // page frame of RAM, `memstart_addr >> PAGE_SHIFT`.
+        // SAFETY: `memstart_addr` is set early at boot, read-only after.
+        let first_pfn = (unsafe { bindings::memstart_addr } as u64) >> bindings::PAGE_SHIFT;
+        // SAFETY: A constant of the C helpers.
+        let start = unsafe { bindings::dma_rs_vmemmap_start };
+        let index = (page as usize).wrapping_sub(start) / PAGE_SIZE_OF_STRUCT;
+        (index as Phys).wrapping_add(first_pfn) << bindings::PAGE_SHIFT
+    }
+    #[cfg(not(all(any(CONFIG_X86_64, CONFIG_ARM64), CONFIG_SPARSEMEM_VMEMMAP)))]
     // SAFETY: `page_to_phys()` is arithmetic on the pointer's value.
     unsafe {
         bindings::page_to_phys(page)
