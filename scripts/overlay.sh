@@ -73,7 +73,9 @@ manifest=$BUILD/overlay-manifest
 if [ -f "$manifest" ]; then
 	comm -23 "$manifest" "$manifest_new" | while read -r f; do
 		if [ -f "$PRISTINE/$f" ]; then
-			cp -p "$PRISTINE/$f" "$KSRC/$f"
+			# Not -p: the restored file must be newer than the
+			# objects built from the overlay's version.
+			cp --preserve=mode "$PRISTINE/$f" "$KSRC/$f"
 		else
 			rm -f "$KSRC/$f"
 		fi

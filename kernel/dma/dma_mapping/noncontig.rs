@@ -217,7 +217,8 @@ pub unsafe extern "C" fn dma_vmap_noncontiguous(
         return core::ptr::null_mut();
     };
     // SAFETY: The caller passes a live table of the device, which the IOMMU
-    // layer made if it handles the device.
+    // layer made if it handles the device; otherwise dma-direct made it, and
+    // its first entry is a page of the memory map, as `page_virt` requires.
     unsafe {
         if d.uses_iommu() {
             return bindings::iommu_dma_vmap_noncontiguous(dev, size, sgt);

@@ -19,9 +19,10 @@ const PAGE_SIZE_OF_STRUCT: usize = core::mem::size_of::<bindings::page>();
 
 /// The physical address of a page (`page_to_phys()`).
 ///
-/// It computes the address from the pointer's value and reads nothing through it, on every
-/// architecture (on arm64 the C helper subtracts the memory map's base), so any pointer is
-/// accepted; the result means something only for a page of the memory map.
+/// It computes the address from the pointer's value and reads nothing through it: on x86-64
+/// and arm64 with their virtual memory maps inline, elsewhere through the C helper (the Rust
+/// mapping core runs on those two only). So any pointer is accepted; the result means
+/// something only for a page of the memory map.
 #[inline(always)]
 #[cfg_attr(
     not(all(any(CONFIG_X86_64, CONFIG_ARM64), CONFIG_SPARSEMEM_VMEMMAP)),
@@ -44,7 +45,9 @@ pub fn page_to_phys(page: *mut bindings::page) -> Phys {
         // arm64's `vmemmap` is `VMEMMAP_START` moved back by the first
         // page frame of RAM, `memstart_addr >> PAGE_SHIFT`.
         // SAFETY: `memstart_addr` is set early at boot, read-only after.
-        let first_pfn = (unsafe { bindings::memstart_addr } as u64) >> bindings::PAGE_SHIFT;
+        // Shifted as the signed value it is, as C does (it is negative with
+        // 52-bit virtual addresses on 48-bit hardware).
+        let first_pfn = (unsafe { bindings::memstart_addr } >> bindings::PAGE_SHIFT) as u64;
         // SAFETY: A constant of the C helpers.
         let start = unsafe { bindings::dma_rs_vmemmap_start };
         let index = (page as usize).wrapping_sub(start) / PAGE_SIZE_OF_STRUCT;
