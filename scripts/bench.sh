@@ -9,19 +9,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 arch=${BENCH_ARCH:-x86_64}
 bash "$top/scripts/setup.sh" >/dev/null || exit 1
-case "$arch" in
-x86_64) prefix=; cc=gcc; busybox=() ;;
-arm64)
-	prefix=arm64-; cc=aarch64-linux-gnu-gcc
-	busybox=(--busybox "$BUILD/arm64-user/busybox")
-	bash "$top/scripts/setup.sh" arm64-user || exit 1
-	;;
-*) echo "bench: unknown architecture '$arch' (x86_64, arm64)" >&2; exit 2 ;;
-esac
+guest_arch "$arch" || exit
 load_toolchain || exit 1
 bash "$top/scripts/overlay.sh" || exit 1
 for k in c-bench rust-bench; do
-	bash "$top/scripts/build.sh" "$prefix$k" || exit 1
+	bash "$top/scripts/build.sh" "$ARCH_PREFIX$k" || exit 1
 done
 # dma_map_benchmark, upstream's user-space driver of kernel/dma/map_benchmark.c,
 # static for the busybox initramfs.
@@ -30,18 +22,18 @@ mkdir -p "$BUILD/tools/$arch"
 mkdir -p "$BUILD/tools/include/linux"
 cp "$KSRC/include/uapi/linux/map_benchmark.h" "$BUILD/tools/include/linux/"
 if [ ! -x "$tool" ] || [ "$KSRC/tools/dma/dma_map_benchmark.c" -nt "$tool" ]; then
-	"$cc" -O2 -static -D_GNU_SOURCE -I"$BUILD/tools/include" \
+	"$GUEST_CC" -O2 -static -D_GNU_SOURCE -I"$BUILD/tools/include" \
 		-o "$tool" "$KSRC/tools/dma/dma_map_benchmark.c" || exit 1
 fi
 
-json=$BUILD/${prefix}bench.json
-prev=$BUILD/${prefix}bench.prev.json
+json=$BUILD/${ARCH_PREFIX}bench.json
+prev=$BUILD/${ARCH_PREFIX}bench.prev.json
 [ -f "$json" ] && cp "$json" "$prev"
-python3 "$top/scripts/bench.py" --arch "$arch" --tool "$tool" "${busybox[@]}" "$@"
+python3 "$top/scripts/bench.py" --arch "$arch" --tool "$tool" --busybox "$GUEST_BUSYBOX" "$@"
 rc=$?
 if [ "$rc" -eq 0 ] && [ -f "$prev" ]; then
 	echo
-	echo "== against the previous make bench (build/${prefix}bench.prev.json);"
+	echo "== against the previous make bench (build/${ARCH_PREFIX}bench.prev.json);"
 	echo "== with unchanged code every row should agree within 1%"
 	python3 "$top/scripts/bench.py" --compare "$prev" "$json"
 fi

@@ -51,3 +51,22 @@ config_arch() {
 	*) echo x86_64 ;;
 	esac
 }
+
+# guest_arch ARCH: what a script that boots the guests of architecture ARCH
+# needs: ARCH_PREFIX, the prefix of its kernel configurations ("" or
+# "arm64-"); GUEST_CC, the compiler of static user programs for it; and
+# GUEST_BUSYBOX, its static busybox. For arm64 it first runs
+# `setup.sh arm64-user`, which installs those. Fails on another ARCH.
+guest_arch() {
+	case "$1" in
+	x86_64)
+		ARCH_PREFIX=; GUEST_CC=gcc; GUEST_BUSYBOX=$(command -v busybox)
+		;;
+	arm64)
+		ARCH_PREFIX=arm64-; GUEST_CC=aarch64-linux-gnu-gcc
+		GUEST_BUSYBOX=$BUILD/arm64-user/busybox
+		bash "$TOP/scripts/setup.sh" arm64-user || return 1
+		;;
+	*) echo "unknown architecture '$1' (x86_64, arm64)" >&2; return 2 ;;
+	esac
+}

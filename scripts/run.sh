@@ -11,14 +11,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 arch=${RUN_ARCH:-x86_64}
 cfg=${CONFIG:-rust}
 bash "$top/scripts/setup.sh" >/dev/null || exit 1
-case "$arch" in
-x86_64) cc=gcc; busybox=$(command -v busybox) ;;
-arm64)
-	cfg=arm64-$cfg; cc=aarch64-linux-gnu-gcc; busybox=$BUILD/arm64-user/busybox
-	bash "$top/scripts/setup.sh" arm64-user || exit 1
-	;;
-*) echo "run: unknown architecture '$arch' (x86_64, arm64)" >&2; exit 2 ;;
-esac
+guest_arch "$arch" || exit
+cfg=$ARCH_PREFIX$cfg
 export DMA_ARCH=$arch
 setups=${SETUPS:-$(python3 "$top/tools/testing/kunit/qemu_configs/dma_setups.py" "$arch")} || exit 1
 load_toolchain || exit 1
@@ -28,7 +22,7 @@ bash "$top/scripts/build.sh" "$cfg" || exit 1
 # The user side of the rust_dma_mmap sample, static for the busybox guest.
 mkdir -p "$BUILD/tools/$arch"
 user=$BUILD/tools/$arch/dma-mmap-user
-"$cc" -static -O2 -Wall -o "$user" "$top/scripts/guest/dma-mmap-user.c" || exit 1
+"$GUEST_CC" -static -O2 -Wall -o "$user" "$top/scripts/guest/dma-mmap-user.c" || exit 1
 
 fail=0
 results=()
@@ -37,7 +31,7 @@ for s in $setups; do
 	start=$(date +%s)
 	python3 "$top/scripts/qemu_run.py" --setup "$s" --build-dir "$BUILD/$cfg" \
 		--script "$top/scripts/guest/dma-workload.sh" --append "kunit.enable=0" \
-		--file "$user" --busybox "$busybox" \
+		--file "$user" --busybox "$GUEST_BUSYBOX" \
 		--timeout "${RUN_TIMEOUT:-600}" --log "$BUILD/logs/run-$cfg-$s.log"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then

@@ -466,7 +466,6 @@ static void bench_noncoherent(struct bench_out *out, struct bench_ctx *ctx)
 	bench_on_mapping(out, ctx, "nc_sync_4k", SZ_4K, DMA_BIDIRECTIONAL,
 			 op_sync);
 	bench_sg_row(out, ctx, "nc_", 16, DMA_FROM_DEVICE);
-	ctx->size = SZ_4K;
 	bench_report(out, ctx, "nc_coherent_4k", op_coherent, BENCH_COHERENT);
 	ctx->dev = coherent_dev;
 out:

@@ -397,61 +397,46 @@ fn report(pool: &DmaPool, func: &str, what: &str) {
     dev_err!(pool.dev(), "{func} {}: {what}\n", pool.name());
 }
 
+/// Whether the key of `DECLARE_STATIC_KEY_MAYBE($default_on, $key)` is on,
+/// as C's `static_branch_maybe()` tells. With jump labels and the key off by
+/// default, a patched branch, which costs a no-op while the key stays off;
+/// otherwise a read of the key's count, as `static_key_enabled()` does.
+macro_rules! static_branch_maybe {
+    ($default_on:meta, $key:ident) => {{
+        // `static_branch_unlikely!` wants a key inside a structure; this one
+        // stands alone, at offset 0 of its `static_key_false`.
+        #[cfg(all(CONFIG_JUMP_LABEL, not($default_on)))]
+        // SAFETY: The kernel's key, a `static_key_false` in this
+        // configuration.
+        let on = unsafe {
+            kernel::jump_label::arch_static_branch!(
+                bindings::$key,
+                bindings::static_key_false,
+                key,
+                false
+            )
+        };
+        #[cfg(not(all(CONFIG_JUMP_LABEL, not($default_on))))]
+        // SAFETY: The key's count is an atomic the kernel defines; a racy
+        // read is what `static_key_enabled()` does too.
+        let on = unsafe {
+            ptr::read_volatile(&(*ptr::addr_of!(bindings::$key)).key.enabled.counter) > 0
+        };
+        on
+    }};
+}
+
 /// Whether an allocation must come zeroed (`want_init_on_alloc()`).
 #[inline]
 fn want_init_on_alloc(gfp: bindings::gfp_t) -> bool {
-    if gfp & bindings::__GFP_ZERO != 0 {
-        return true;
-    }
-    // Off by default, with jump labels: a patched branch, as C's
-    // `static_branch_maybe()`, which costs a no-op while the key is off.
-    #[cfg(all(CONFIG_JUMP_LABEL, not(CONFIG_INIT_ON_ALLOC_DEFAULT_ON)))]
-    // `static_branch_unlikely!` wants a key inside a structure; this one
-    // stands alone, at offset 0 of its `static_key_false`.
-    // SAFETY: `init_on_alloc` is the kernel's key, a `static_key_false` in
-    // this configuration.
-    return unsafe {
-        kernel::jump_label::arch_static_branch!(
-            bindings::init_on_alloc,
-            bindings::static_key_false,
-            key,
-            false
-        )
-    };
-    #[cfg(not(all(CONFIG_JUMP_LABEL, not(CONFIG_INIT_ON_ALLOC_DEFAULT_ON))))]
-    // SAFETY: The key's count is an atomic the kernel defines; a racy read
-    // is what `static_key_enabled()` does too.
-    unsafe {
-        ptr::read_volatile(
-            &(*ptr::addr_of!(bindings::init_on_alloc))
-                .key
-                .enabled
-                .counter,
-        ) > 0
-    }
+    gfp & bindings::__GFP_ZERO != 0
+        || static_branch_maybe!(CONFIG_INIT_ON_ALLOC_DEFAULT_ON, init_on_alloc)
 }
 
 /// Whether freed memory must be zeroed (`want_init_on_free()`).
 #[inline]
 fn want_init_on_free() -> bool {
-    // As in `want_init_on_alloc`.
-    #[cfg(all(CONFIG_JUMP_LABEL, not(CONFIG_INIT_ON_FREE_DEFAULT_ON)))]
-    // SAFETY: `init_on_free` is the kernel's key, a `static_key_false` in
-    // this configuration.
-    return unsafe {
-        kernel::jump_label::arch_static_branch!(
-            bindings::init_on_free,
-            bindings::static_key_false,
-            key,
-            false
-        )
-    };
-    #[cfg(not(all(CONFIG_JUMP_LABEL, not(CONFIG_INIT_ON_FREE_DEFAULT_ON))))]
-    // SAFETY: The key's count is an atomic the kernel defines; a racy read
-    // is what `static_key_enabled()` does too.
-    unsafe {
-        ptr::read_volatile(&(*ptr::addr_of!(bindings::init_on_free)).key.enabled.counter) > 0
-    }
+    static_branch_maybe!(CONFIG_INIT_ON_FREE_DEFAULT_ON, init_on_free)
 }
 
 /// A pool in the registry of pools, for the `pools` sysfs attribute.
