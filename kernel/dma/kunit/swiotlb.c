@@ -10,6 +10,7 @@
  * swiotlb alike, and only in the swiotlb setup.
  */
 
+#include <linux/delay.h>
 #include <linux/dma-direct.h>
 #include <linux/kthread.h>
 #include <linux/random.h>
@@ -185,10 +186,77 @@ static void swiotlb_partial_syncs(struct kunit *test)
 }
 
 /*
+ * With SWIOTLB_DYNAMIC the pool set grows instead of filling up: mappings of
+ * the longest size for more slots than the default pool has all succeed,
+ * through transient pools or pools the growth worker added, with the
+ * buffer's bytes in their slots; the unmaps give every slot back, and the
+ * transient pools go with their mappings. The growth worker the first
+ * overflow queued adds a pool, which the next mapping uses instead of a
+ * transient pool. A mapping longer than a segment still fails at once,
+ * without a transient pool.
+ */
+static void swiotlb_growth(struct kunit *test, struct device *dev,
+			   void *buf, size_t size, dma_addr_t *dmas, long segs)
+{
+	long base = dma_kunit_tlb_used(test), n;
+	long transient = dma_kunit_counter_in(test, "swiotlb",
+					      "io_tlb_transient_nslabs");
+	long nslabs = dma_kunit_counter_in(test, "swiotlb", "io_tlb_nslabs");
+	phys_addr_t tlb;
+	long now;
+	int i;
+
+	for (n = 0; n <= segs; n++) {
+		dmas[n] = dma_map_single(dev, buf, size, DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, dmas[n]))
+			break;
+		if (memchr_inv(slot_of(dev, dmas[n]), 0x5a, size)) {
+			KUNIT_FAIL(test, "mapping %ld: the slots lack the buffer's bytes", n);
+			n++;
+			break;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, n, segs + 1);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base + n * IO_TLB_SEGSIZE);
+	KUNIT_EXPECT_GT(test,
+			dma_kunit_counter_in(test, "swiotlb", "io_tlb_transient_nslabs") - transient +
+			dma_kunit_counter_in(test, "swiotlb", "io_tlb_nslabs") - nslabs, 0);
+
+	for (i = 0; i < 50; i++) {
+		if (dma_kunit_counter_in(test, "swiotlb", "io_tlb_nslabs") > nslabs)
+			break;
+		msleep(100);
+	}
+	KUNIT_EXPECT_GT(test, dma_kunit_counter_in(test, "swiotlb", "io_tlb_nslabs"), nslabs);
+	if (n == segs + 1) {
+		now = dma_kunit_counter_in(test, "swiotlb", "io_tlb_transient_nslabs");
+		dmas[n] = dma_map_single(dev, buf, size, DMA_TO_DEVICE);
+		KUNIT_EXPECT_FALSE(test, dma_mapping_error(dev, dmas[n]));
+		if (!dma_mapping_error(dev, dmas[n]))
+			n++;
+		KUNIT_EXPECT_EQ(test, dma_kunit_counter_in(test, "swiotlb",
+							   "io_tlb_transient_nslabs"), now);
+	}
+	while (n > 0)
+		dma_unmap_single(dev, dmas[--n], size, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_kunit_tlb_used(test), base);
+	KUNIT_EXPECT_EQ(test, dma_kunit_counter_in(test, "swiotlb", "io_tlb_transient_nslabs"),
+			transient);
+
+	tlb = swiotlb_tbl_map_single(dev, virt_to_phys(buf), size + 1, 0,
+				     DMA_TO_DEVICE, DMA_ATTR_NO_WARN);
+	KUNIT_EXPECT_EQ(test, tlb, (phys_addr_t)DMA_MAPPING_ERROR);
+	if (tlb != (phys_addr_t)DMA_MAPPING_ERROR)
+		swiotlb_tbl_unmap_single(dev, tlb, size + 1, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, dma_kunit_counter_in(test, "swiotlb", "io_tlb_transient_nslabs"),
+			transient);
+}
+
+/*
  * Mappings of the longest size take whole segments until the pool is full;
  * the next is refused with DMA_MAPPING_ERROR and "swiotlb buffer is full";
  * one unmap makes room for one map again, and unmapping all of them gives
- * every slot back.
+ * every slot back. A pool set that grows is tested by swiotlb_growth().
  */
 static void swiotlb_exhaustion_recovers(struct kunit *test)
 {
@@ -204,12 +272,17 @@ static void swiotlb_exhaustion_recovers(struct kunit *test)
 	nslabs = dma_kunit_counter_in(test, "swiotlb", "io_tlb_nslabs");
 	segs = nslabs / IO_TLB_SEGSIZE;
 	page = alloc_pages(GFP_KERNEL, get_order(size));
-	dmas = kunit_kcalloc(test, segs + 1, sizeof(*dmas), GFP_KERNEL);
+	dmas = kunit_kcalloc(test, segs + 2, sizeof(*dmas), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	KUNIT_ASSERT_NOT_NULL(test, dmas);
 	buf = page_address(page);
 	memset(buf, 0x5a, size);
 
+	if (IS_ENABLED(CONFIG_SWIOTLB_DYNAMIC)) {
+		swiotlb_growth(test, dev, buf, size, dmas, segs);
+		__free_pages(page, get_order(size));
+		return;
+	}
 	base = dma_kunit_tlb_used(test);
 	for (n = 0; n <= segs; n++) {
 		dmas[n] = dma_map_single_attrs(dev, buf, size, DMA_TO_DEVICE,
@@ -374,12 +447,13 @@ static void swiotlb_boot_parameter(struct kunit *test)
 }
 
 static struct kunit_case dma_swiotlb_cases[] = {
+	/* First: a pool set that grows is the boot's size until it is full. */
+	KUNIT_CASE(swiotlb_boot_parameter),
 	KUNIT_CASE(swiotlb_offsets_and_alignment),
 	KUNIT_CASE(swiotlb_partial_syncs),
 	KUNIT_CASE(swiotlb_exhaustion_recovers),
 	KUNIT_CASE(swiotlb_debugfs_counters),
 	KUNIT_CASE_SLOW(swiotlb_concurrent_maps),
-	KUNIT_CASE(swiotlb_boot_parameter),
 	{}
 };
 

@@ -4,6 +4,8 @@
 
 use super::pool::Pool;
 use core::marker::PhantomData;
+#[cfg(CONFIG_SWIOTLB_DYNAMIC)]
+use core::ptr;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::dma::rust_core::{
@@ -44,15 +46,33 @@ impl<'a> Dev<'a> {
         unsafe { kernel::device::Device::from_raw(self.raw()) }
     }
 
-    /// The pool set the device bounces through, if it has one with slots.
-    pub(crate) fn pool(self) -> Option<Pool<'a>> {
+    /// The pool set the device bounces through, if any. It lives as long
+    /// as the device.
+    pub(crate) fn mem(self) -> Option<*mut bindings::io_tlb_mem> {
         // SAFETY: The device is alive (type invariant); its pool set is
         // assigned before its driver binds, and is NULL or a set that lives
         // as long as the device.
         let mem = unsafe { (*self.raw()).dma_io_tlb_mem };
-        // SAFETY: As above; a set's default pool is set up before the set
-        // is given to any device, and does not change while it is in use.
-        unsafe { Pool::of_mem(mem) }
+        (!mem.is_null()).then_some(mem)
+    }
+
+    /// The default pool of the device's set, if it has one with slots.
+    pub(crate) fn pool(self) -> Option<Pool<'a>> {
+        // SAFETY: A set that lives as long as the device (`mem()`), whose
+        // default pool is set up before the set is given to any device,
+        // and does not change while it is in use.
+        unsafe { Pool::of_mem(self.mem()?) }
+    }
+
+    /// Records that the device has bounced, so that its addresses are
+    /// looked up in its pools (`dma_uses_io_tlb`), ordered before the
+    /// caller hands the address on, as C's `smp_mb()`.
+    #[cfg(CONFIG_SWIOTLB_DYNAMIC)]
+    pub(crate) fn set_uses_io_tlb(self) {
+        // SAFETY: The device is alive (type invariant); the flag is only
+        // ever set, as one byte, and read with `READ_ONCE()`.
+        unsafe { ptr::write_volatile(ptr::addr_of_mut!((*self.raw()).dma_uses_io_tlb), true) };
+        kernel::sync::barrier::smp_mb();
     }
 
     /// Whether the device snoops the CPU caches (`dev_is_dma_coherent()`).

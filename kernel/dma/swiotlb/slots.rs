@@ -287,8 +287,9 @@ fn max_slots_of(mask: u64) -> usize {
 /// - `slots`, `free` and `longest` describe the same `nslabs` slots, a
 ///   whole number of segments: `free` has a bit per slot (set: free) and
 ///   `longest` the longest run of free slots of each segment.
-/// - A slot is free exactly when it belongs to no allocation; a free slot's
-///   record is clear ([`Slot::is_clear`]).
+/// - A slot is free exactly when it belongs to no allocation and was not
+///   reserved ([`Area::reserve_tail`]); a free slot's record is clear
+///   ([`Slot::is_clear`]).
 /// - `cur.used` counts the slots that are not free, and `cur.next` is a
 ///   slot index of the area.
 pub(crate) struct Area<'a> {
@@ -372,6 +373,22 @@ impl<'a> Area<'a> {
             return Err(AreaError::Size);
         }
         Ok(())
+    }
+
+    /// Takes slots `from..` out of use for good, for a pool whose memory
+    /// ends inside its last segment (a transient pool sized to one
+    /// mapping). They count as used; no unmap frees them, as they hold no
+    /// mapping.
+    pub(crate) fn reserve_tail(&mut self, from: usize) {
+        let n = self.nslabs();
+        let mut start = from;
+        while start < n {
+            let end = (start / SEGSIZE + 1) * SEGSIZE;
+            self.mark(start, end - start, false);
+            start = end;
+        }
+        // INVARIANT: The reserved slots are not free and are counted.
+        self.cur.used += n.saturating_sub(from);
     }
 
     /// Slots in the area.

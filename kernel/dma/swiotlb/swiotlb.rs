@@ -21,9 +21,9 @@
 //!
 //! The boot parameter is parsed in [`param`]; the C glue
 //! (`kernel/dma/swiotlb_glue.c`) allocates the pool at boot and makes the
-//! debugfs files under `swiotlb/`. Dynamic pools (`SWIOTLB_DYNAMIC`) and
-//! restricted pools (`DMA_RESTRICTED_POOL`) are not in Rust yet: with
-//! either, the C swiotlb is built (see `Kconfig.rust`).
+//! debugfs files under `swiotlb/`. With `SWIOTLB_DYNAMIC` the set of pools
+//! grows ([`dynamic`]). Restricted pools (`DMA_RESTRICTED_POOL`) are not in
+//! Rust yet: with them, the C swiotlb is built (see `Kconfig.rust`).
 
 use core::sync::atomic::{
     AtomicBool,
@@ -51,7 +51,12 @@ use kernel::ffi::{
 };
 use kernel::prelude::*;
 
+#[cfg(CONFIG_SWIOTLB_DYNAMIC)]
+use core::ptr;
+
 mod dev;
+#[cfg(CONFIG_SWIOTLB_DYNAMIC)]
+pub mod dynamic;
 mod holders;
 mod param;
 mod pool;
@@ -316,17 +321,6 @@ pub extern "C" fn swiotlb_print_info() {
     }
 }
 
-/// `swiotlb_dev_init()`: a new device bounces through the default set.
-///
-/// # Safety
-///
-/// `dev` is a device being set up, not yet in use.
-#[export]
-pub unsafe extern "C" fn swiotlb_dev_init(dev: *mut device) {
-    // SAFETY: A device being set up (the caller's guarantee).
-    unsafe { (*dev).dma_io_tlb_mem = default_mem() };
-}
-
 /// `is_swiotlb_allocated()`: whether the default pool has slots.
 #[export]
 pub extern "C" fn is_swiotlb_allocated() -> bool {
@@ -344,16 +338,33 @@ pub unsafe extern "C" fn is_swiotlb_active(dev: *mut device) -> bool {
     unsafe { Dev::new(dev) }.and_then(|d| d.pool()).is_some()
 }
 
-/// `default_swiotlb_base()`: the lowest address of the default pool.
+/// `default_swiotlb_base()`: the lowest address of the default pool. A
+/// caller relies on the pool set staying within the base and the limit:
+/// from now on, it does not grow.
 #[export]
 pub extern "C" fn default_swiotlb_base() -> Phys {
+    #[cfg(CONFIG_SWIOTLB_DYNAMIC)]
+    // SAFETY: A racy write of the flag, as C's; readers only decide
+    // whether to grow.
+    unsafe {
+        ptr::write_volatile(ptr::addr_of_mut!((*default_mem()).can_grow), false)
+    };
     default_pool().map_or(0, |p| p.start())
 }
 
 /// `default_swiotlb_limit()`: the highest address of the default pool (all
-/// ones without one, as C's `end - 1` of an empty pool).
+/// ones without one, as C's `end - 1` of an empty pool), or, while the set
+/// may grow, the highest address a new pool may have.
 #[export]
 pub extern "C" fn default_swiotlb_limit() -> Phys {
+    #[cfg(CONFIG_SWIOTLB_DYNAMIC)]
+    // SAFETY: The default set is a static; its limit is written at boot.
+    unsafe {
+        let mem = default_mem();
+        if ptr::read_volatile(ptr::addr_of!((*mem).can_grow)) {
+            return (*mem).phys_limit;
+        }
+    }
     default_pool().map_or(Phys::MAX, |p| {
         p.start() + ((p.nslabs() as u64) << slots::SHIFT) - 1
     })
@@ -456,6 +467,34 @@ fn bounce(d: Dev<'_>, pool: Pool<'_>, tlb: Phys, size: usize, to_device: bool) {
     }
 }
 
+/// Takes slots of the default pool for `size` bytes at `orig`, from area
+/// `cpu` on: the pool, the pool address of the data and the slots taken.
+#[cfg(not(CONFIG_SWIOTLB_DYNAMIC))]
+fn find_slots<'a>(
+    d: Dev<'a>,
+    cpu: usize,
+    orig: Phys,
+    size: usize,
+    c: &Constraints,
+) -> Option<(Pool<'a>, Phys, usize)> {
+    let pool = d.pool()?;
+    let (tlb, taken) = pool.map(cpu, d.phys_to_dma_unencrypted(pool.start()), orig, size, c)?;
+    Some((pool, tlb, taken))
+}
+
+/// The slots of `d`'s pool set, its default `pool` alone, and the longest
+/// run of free ones.
+#[cfg(not(CONFIG_SWIOTLB_DYNAMIC))]
+fn set_room(_d: Dev<'_>, pool: Pool<'_>) -> (usize, usize) {
+    (pool.nslabs(), pool.longest_free_run())
+}
+
+#[cfg(CONFIG_SWIOTLB_DYNAMIC)]
+use dynamic::{
+    find_slots,
+    set_room, //
+};
+
 /// `swiotlb_tbl_map_single()`: takes slots for `mapping_size` bytes at
 /// `orig_addr`, aligned to `alloc_align_mask`, and copies the data in.
 /// Returns the pool address of the data, or `DMA_MAPPING_ERROR`.
@@ -477,6 +516,18 @@ pub unsafe extern "C" fn swiotlb_tbl_map_single(
     let Some(d) = (unsafe { Dev::new(dev) }) else {
         return MAPPING_ERROR;
     };
+    map_single(d, orig_addr, mapping_size, alloc_align_mask, attrs).map_or(MAPPING_ERROR, |m| m.1)
+}
+
+/// [`swiotlb_tbl_map_single`] for a device: the pool and the pool address
+/// of the data.
+fn map_single(
+    d: Dev<'_>,
+    orig_addr: Phys,
+    mapping_size: usize,
+    alloc_align_mask: c_uint,
+    attrs: c_ulong,
+) -> Option<(Pool<'_>, Phys)> {
     // SAFETY: A query of the platform's features.
     if unsafe { bindings::dma_rs_cc_mem_encrypt() } {
         static ENCRYPTED: AtomicBool = AtomicBool::new(false);
@@ -491,7 +542,7 @@ pub unsafe extern "C" fn swiotlb_tbl_map_single(
                 "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer"
             );
         }
-        return MAPPING_ERROR;
+        return None;
     };
     let page_mask = bindings::PAGE_SIZE as u64 - 1;
     if u64::from(alloc_align_mask) > page_mask {
@@ -509,17 +560,17 @@ pub unsafe extern "C" fn swiotlb_tbl_map_single(
     };
     // SAFETY: Reads the current CPU's number; any answer is fine.
     let cpu = unsafe { bindings::raw_smp_processor_id() } as usize;
-    let dma_base = d.phys_to_dma_unencrypted(pool.start());
-    let Some((tlb, taken)) = pool.map(cpu, dma_base, orig_addr, mapping_size, &c) else {
+    let Some((found, tlb, taken)) = find_slots(d, cpu, orig_addr, mapping_size, &c) else {
         if attrs & ATTR_NO_WARN == 0 && FULL_WARNINGS.allow() {
             let size = slots::Layout::new(orig_addr, mapping_size as u64, &c).map_or(0, |l| l.size);
+            let (total, longest) = set_room(d, pool);
             dev_warn!(
                 d.as_ref(),
                 "swiotlb buffer is full (sz: {} bytes), total {} (slots), used {} (slots), longest free run {} (slots)\n",
                 size,
-                pool.nslabs(),
+                total,
                 COUNTERS.used(),
-                pool.longest_free_run()
+                longest
             );
             for (name, slots) in HOLDERS.top::<3>().iter().filter(|l| l.1 != 0) {
                 let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
@@ -527,7 +578,7 @@ pub unsafe extern "C" fn swiotlb_tbl_map_single(
                 dev_warn!(d.as_ref(), "swiotlb slots held by {}: {}\n", name, slots);
             }
         }
-        return MAPPING_ERROR;
+        return None;
     };
     COUNTERS.take(taken);
     HOLDERS.take(d.raw() as usize, taken, || d.as_ref().name().to_bytes());
@@ -535,12 +586,19 @@ pub unsafe extern "C" fn swiotlb_tbl_map_single(
     // Always to the device, whatever the direction: the device must not
     // see what the slots held before, and what it does not write must
     // come back unchanged.
-    bounce(d, pool, tlb, mapping_size, true);
-    tlb
+    bounce(d, found, tlb, mapping_size, true);
+    Some((found, tlb))
 }
 
-/// Frees a mapping's slots, and says so when the address is no mapping's.
-fn release(d: Dev<'_>, pool: Pool<'_>, tlb: Phys) {
+/// Frees a mapping's slots, and says so when the address is no mapping's;
+/// a transient pool goes with its mapping. An address that is not the
+/// mapping's start frees nothing, not even a transient pool: C frees the
+/// pool, under the mapping that still uses it.
+///
+/// # Safety
+///
+/// The caller does not use `pool` afterwards: a transient pool is freed.
+unsafe fn release(d: Dev<'_>, pool: Pool<'_>, tlb: Phys) {
     let freed = pool.unmap(tlb);
     if freed == 0 {
         dev_warn_once!(
@@ -559,6 +617,12 @@ fn release(d: Dev<'_>, pool: Pool<'_>, tlb: Phys) {
             "swiotlb: {} slots given back through a device that did not map them\n",
             freed
         );
+    }
+    #[cfg(CONFIG_SWIOTLB_DYNAMIC)]
+    if pool.is_transient() {
+        // SAFETY: The mapping, the pool's only one, is gone, and the pool
+        // is not used after (the caller's guarantee).
+        unsafe { dynamic::free_transient(d, pool) };
     }
 }
 
@@ -585,7 +649,8 @@ pub unsafe extern "C" fn __swiotlb_tbl_unmap_single(
     if attrs & ATTR_SKIP_CPU_SYNC == 0 && (dir == FROM_DEVICE || dir == BIDIRECTIONAL) {
         bounce(d, pool, tlb_addr, mapping_size, false);
     }
-    release(d, pool, tlb_addr);
+    // SAFETY: The last use of the pool.
+    unsafe { release(d, pool, tlb_addr) };
 }
 
 /// Reports a sync whose direction the mapping cannot have (C's `BUG_ON`).
@@ -682,16 +747,13 @@ pub unsafe extern "C" fn swiotlb_map(
     };
     // SAFETY: A live device; the event only records.
     unsafe { bindings::swiotlb_rs_trace_bounced(dev, paddr, size) };
-    // SAFETY: The caller's guarantees.
-    let tlb = unsafe { swiotlb_tbl_map_single(dev, paddr, size, 0, dir, attrs) };
-    if tlb == MAPPING_ERROR {
+    let Some((pool, tlb)) = map_single(d, paddr, size, 0, attrs) else {
         return MAPPING_ERROR;
-    }
+    };
     let dma = d.phys_to_dma_unencrypted(tlb);
     if !d.capable(dma, size) {
-        if let Some(pool) = d.pool() {
-            release(d, pool, tlb);
-        }
+        // SAFETY: The last use of the pool.
+        unsafe { release(d, pool, tlb) };
         let (mask, limit) = d.limits();
         dev_warn_once!(
             UNREACHABLE,

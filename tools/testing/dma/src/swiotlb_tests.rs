@@ -182,6 +182,28 @@ fn full_area_fails_and_recovers() {
 }
 
 #[test]
+fn reserved_tail_is_never_handed_out() {
+    // A transient pool of 5 slots: one segment of bookkeeping, 123 slots
+    // past its memory.
+    let mut a = Arrays::new(128);
+    let mut area = a.area(0);
+    area.reserve_tail(5);
+    assert_eq!((area.used(), area.longest_free_run()), (123, 5));
+    assert!(area.map(0, 6 * SLOT_SIZE, &plain()).is_none());
+    let (i, o) = area.map(0, 5 * SLOT_SIZE, &plain()).unwrap();
+    assert_eq!((i, area.used(), area.longest_free_run()), (0, 128, 0));
+    assert!(area.map(0, 100, &plain()).is_none());
+    assert_eq!(area.unmap(5, 0), 0, "a reserved slot is no mapping's start");
+    assert_eq!(area.unmap(i, o), 5);
+    let mut maps = vec![];
+    while let Some((i, _)) = area.map(0, 100, &plain()) {
+        assert!(i < 5, "slot {i} is past the pool's memory");
+        maps.push(i);
+    }
+    assert_eq!(maps.len(), 5);
+}
+
+#[test]
 fn bogus_unmaps_free_nothing() {
     let mut a = Arrays::new(128);
     let mut area = a.area(0);
