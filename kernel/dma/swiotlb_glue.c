@@ -3,7 +3,8 @@
  * C glue of the Rust swiotlb (kernel/dma/swiotlb/swiotlb.rs): what Rust cannot
  * declare itself or must not run after boot. The default pool set, the
  * swiotlb= boot parameter, the early (memblock) and late set-up of the
- * default pool and its tear-down, the trace event and the debugfs files
+ * default pool and its tear-down, the trace event (which Rust fires) and
+ * the debugfs files
  * (devices, beyond C, lists the devices holding slots). With
  * SWIOTLB_DYNAMIC, also the allocation of more pools (the growth worker and
  * transient pools), their RCU lists and their freeing.
@@ -28,6 +29,7 @@
 #include <linux/swiotlb.h>
 
 #define CREATE_TRACE_POINTS
+#define CREATE_RUST_TRACE_POINTS
 #include <trace/events/swiotlb.h>
 
 #include "swiotlb_rs.h"
@@ -89,13 +91,6 @@ static int __init setup_io_tlb_npages(char *str)
 	return 0;
 }
 early_param("swiotlb", setup_io_tlb_npages);
-
-void swiotlb_rs_trace_bounced(struct device *dev, phys_addr_t paddr,
-			      size_t size)
-{
-	if (trace_swiotlb_bounced_enabled())
-		trace_swiotlb_bounced(dev, phys_to_dma(dev, paddr), size);
-}
 
 static void __init *swiotlb_memblock_alloc(unsigned long nslabs,
 					   unsigned int flags,
@@ -330,13 +325,6 @@ void __init swiotlb_update_mem_attributes(void)
 }
 
 #ifdef CONFIG_SWIOTLB_DYNAMIC
-struct io_tlb_pool *swiotlb_rs_next_pool(struct list_head *head,
-					 struct io_tlb_pool *pos)
-{
-	return list_next_or_null_rcu(head, pos ? &pos->node : head,
-				     struct io_tlb_pool, node);
-}
-
 /*
  * Pages for @bytes of slots below @phys_limit, decrypted; NULL when there
  * are none, ERR_PTR(-EAGAIN) when the allocator gave pages above the limit.

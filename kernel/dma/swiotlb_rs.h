@@ -35,15 +35,10 @@ unsigned long swiotlb_rs_used(void);
 unsigned long swiotlb_rs_hiwater(void);
 void swiotlb_rs_reset_hiwater(void);
 int swiotlb_rs_devices_show(struct seq_file *seq, void *v);
-void swiotlb_rs_trace_bounced(struct device *dev, phys_addr_t paddr,
-			      size_t size);
 
 #ifdef CONFIG_SWIOTLB_DYNAMIC
 /* Slots of the transient pools in use (debugfs io_tlb_transient_nslabs). */
 unsigned long swiotlb_rs_transient(void);
-/* The pool after @pos (NULL: the first) on the RCU list @head, or NULL. */
-struct io_tlb_pool *swiotlb_rs_next_pool(struct list_head *head,
-					 struct io_tlb_pool *pos);
 struct io_tlb_pool *swiotlb_rs_alloc_pool(struct device *dev,
 					  unsigned long minslabs,
 					  unsigned long nslabs,

@@ -56,7 +56,7 @@ macro_rules! dma_traces {
         hook_fn! { $(#[$attr])* fn $name(dev, $($arg: $ty),*) {
             #[cfg(CONFIG_TRACEPOINTS)]
             kernel::macros::paste! {
-                if enabled!(kernel::bindings::[<__tracepoint_ $name>]) {
+                if kernel::dma::rust_core::tracepoint_enabled!(kernel::bindings::[<__tracepoint_ $name>]) {
                     // SAFETY: The device is live (`Dev`); the event records
                     // values, and reads a scatterlist or table that the
                     // caller holds for the call (`sg::List`, `Table`).
@@ -70,29 +70,6 @@ macro_rules! dma_traces {
             }
         }}
     )*};
-}
-
-/// Whether the tracepoint `$tp`, a static defined in C, is enabled.
-#[cfg(all(CONFIG_TRACEPOINTS, CONFIG_JUMP_LABEL))]
-macro_rules! enabled {
-    ($tp:path) => {
-        // SAFETY: `$tp` is a tracepoint, whose `key` is a static key.
-        unsafe {
-            kernel::jump_label::static_branch_unlikely!($tp, kernel::bindings::tracepoint, key)
-        }
-    };
-}
-
-/// Whether the tracepoint `$tp`, a static defined in C, is enabled: its
-/// key's count, read once and inline (the kernel's helper for this is a
-/// call without jump labels).
-#[cfg(all(CONFIG_TRACEPOINTS, not(CONFIG_JUMP_LABEL)))]
-macro_rules! enabled {
-    ($tp:path) => {
-        // SAFETY: `$tp` is a static; its key's counter is read once, as
-        // `static_key_count()` does.
-        unsafe { core::ptr::read_volatile(&raw const $tp.key.key.enabled.counter) } > 0
-    };
 }
 
 /// The `dma` trace events, defined in C by `dma_mapping_glue.c`.

@@ -5,9 +5,10 @@
  * slots themselves, which only the kernel can: a mapping's DMA address
  * keeps the low bits of its buffer that the device's min_align_mask
  * names, the slots hold the buffer's bytes, partial syncs copy exactly
- * their range, an exhausted pool refuses and recovers, and the counters
- * under swiotlb/ in debugfs follow. They run on the C and the Rust
- * swiotlb alike, and only in the swiotlb setup.
+ * their range, an exhausted pool refuses and recovers (or grows), the
+ * counters under swiotlb/ in debugfs follow, and each bounce fires
+ * swiotlb_bounced. They run on the C and the Rust swiotlb alike, and only
+ * in the swiotlb setup.
  */
 
 #include <linux/delay.h>
@@ -16,6 +17,8 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
+#include <linux/tracepoint.h>
+#include <trace/events/swiotlb.h>
 
 #include "dma_api_kunit.h"
 
@@ -183,6 +186,54 @@ static void swiotlb_partial_syncs(struct kunit *test)
 	dma_set_min_align_mask(dev, 0);
 	KUNIT_EXPECT_EQ(test, memcmp(cpu, shadow, len), 0);
 	KUNIT_EXPECT_NULL(test, memchr_inv(cpu + len, 0xee, guard));
+}
+
+/* What the probe of swiotlb_bounced saw of the test's device. */
+struct bounced {
+	struct device *dev;
+	unsigned int calls;
+	dma_addr_t dev_addr;
+	size_t size;
+};
+
+static void bounced_probe(void *data, struct device *dev, dma_addr_t dev_addr,
+			  size_t size)
+{
+	struct bounced *b = data;
+
+	if (dev != b->dev)
+		return;
+	b->calls++;
+	b->dev_addr = dev_addr;
+	b->size = size;
+}
+
+/*
+ * Each bouncing map fires swiotlb_bounced once, with the device's address
+ * of the original buffer (not of the slots) and the size; the unmap fires
+ * nothing.
+ */
+static void swiotlb_bounced_event(struct kunit *test)
+{
+	struct device *dev = dma_kunit_bounce_dev(test);
+	struct bounced b = { .dev = dev };
+	size_t len = 3000;
+	dma_addr_t dma;
+	void *buf;
+
+	buf = kunit_kmalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, register_trace_swiotlb_bounced(bounced_probe, &b), 0);
+	dma = dma_map_single(dev, buf, len, DMA_TO_DEVICE);
+	if (!dma_mapping_error(dev, dma))
+		dma_unmap_single(dev, dma, len, DMA_TO_DEVICE);
+	unregister_trace_swiotlb_bounced(bounced_probe, &b);
+	tracepoint_synchronize_unregister();
+
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, dma));
+	KUNIT_EXPECT_EQ(test, b.calls, 1);
+	KUNIT_EXPECT_EQ(test, b.dev_addr, phys_to_dma(dev, virt_to_phys(buf)));
+	KUNIT_EXPECT_EQ(test, b.size, len);
 }
 
 /*
@@ -451,6 +502,7 @@ static struct kunit_case dma_swiotlb_cases[] = {
 	KUNIT_CASE(swiotlb_boot_parameter),
 	KUNIT_CASE(swiotlb_offsets_and_alignment),
 	KUNIT_CASE(swiotlb_partial_syncs),
+	KUNIT_CASE(swiotlb_bounced_event),
 	KUNIT_CASE(swiotlb_exhaustion_recovers),
 	KUNIT_CASE(swiotlb_debugfs_counters),
 	KUNIT_CASE_SLOW(swiotlb_concurrent_maps),

@@ -19,8 +19,9 @@
 //! mapping.
 //!
 //! The glue (`kernel/dma/swiotlb_glue.c`) allocates and frees the pools and
-//! keeps the lists; what is searched and when a pool is made or freed is
-//! decided here.
+//! adds them to and removes them from the lists, under the lists' locks;
+//! the lists are walked here, under the RCU read lock, and what is searched
+//! and when a pool is made or freed is decided here.
 
 use super::dev::Dev;
 use super::pool::Pool;
@@ -88,14 +89,25 @@ impl<'g> Iterator for Pools<'g> {
 
     fn next(&mut self) -> Option<Pool<'g>> {
         while !self.head.is_null() {
-            // SAFETY: A list of pools with `pos` on it or NULL (type
-            // invariant), walked under the RCU read lock (`'g`).
-            self.pos = unsafe { bindings::swiotlb_rs_next_pool(self.head, self.pos) };
-            if self.pos.is_null() {
+            let from = if self.pos.is_null() {
+                self.head
+            } else {
+                // SAFETY: A pool on the list (type invariant).
+                unsafe { ptr::addr_of_mut!((*self.pos).node) }
+            };
+            // SAFETY: A node of the list, which stays while the RCU read
+            // lock (`'g`) is held; its link is read once, as
+            // `rcu_dereference()` does, since writers change it in place.
+            let next = unsafe { ptr::read_volatile(ptr::addr_of!((*from).next)) };
+            if next == self.head {
                 // INVARIANT: The walk ended.
                 self.head = ptr::null_mut();
                 return None;
             }
+            // INVARIANT: Every node of the list but its head is a pool's.
+            self.pos = next
+                .wrapping_byte_sub(core::mem::offset_of!(io_tlb_pool, node))
+                .cast();
             // SAFETY: A pool is set up before it joins a list, and is
             // freed, after leaving it, only after a grace period: it stays
             // while the read lock is held.
@@ -145,16 +157,24 @@ fn search(
     c: &Constraints,
 ) -> Option<(*mut io_tlb_pool, Phys, usize)> {
     let guard = rcu::read_lock();
-    // SAFETY: The set of a live device lives as long as it.
-    let pools = || unsafe { Pools::new(&guard, ptr::addr_of_mut!((*mem).pools)) };
-    let nareas = pools().map(Pool::nareas).max()?;
-    (0..nareas).find_map(|k| {
-        pools().filter(|p| k < p.nareas()).find_map(|p| {
-            let (tlb, taken) =
-                p.map_in(cpu + k, d.phys_to_dma_unencrypted(p.start()), orig, size, c)?;
-            Some((p.raw(), tlb, taken))
-        })
-    })
+    // Area `k` from the CPU's of every pool that has one, for k = 0, 1, ...
+    // until no pool has so many areas.
+    for k in 0.. {
+        let mut any = false;
+        // SAFETY: The set of a live device lives as long as it.
+        let pools = unsafe { Pools::new(&guard, ptr::addr_of_mut!((*mem).pools)) };
+        for p in pools.filter(|p| k < p.nareas()) {
+            any = true;
+            let dma_base = d.phys_to_dma_unencrypted(p.start());
+            if let Some((tlb, taken)) = p.map_in(cpu + k, dma_base, orig, size, c) {
+                return Some((p.raw(), tlb, taken));
+            }
+        }
+        if !any {
+            break;
+        }
+    }
+    None
 }
 
 /// A transient pool of `nslots` slots, for this mapping alone, when the set

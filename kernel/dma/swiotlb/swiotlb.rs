@@ -727,6 +727,21 @@ pub unsafe extern "C" fn __swiotlb_sync_single_for_cpu(
     unsafe { sync(dev, tlb_addr, size, dir, pool, false) }
 }
 
+/// Fires the `swiotlb_bounced` event, with the address the device would
+/// have seen; a disabled event costs its static branch.
+#[inline(always)]
+fn trace_bounced(d: Dev<'_>, paddr: Phys, size: usize) {
+    #[cfg(CONFIG_TRACEPOINTS)]
+    if kernel::dma::rust_core::tracepoint_enabled!(bindings::__tracepoint_swiotlb_bounced) {
+        // SAFETY: A pure function of its argument.
+        let dma = unsafe { bindings::dma_rs_addr_encrypted(d.phys_to_dma_unencrypted(paddr)) };
+        // SAFETY: A live device; the event only records.
+        unsafe { bindings::rust_do_trace_swiotlb_bounced(d.raw(), dma, size) };
+    }
+    #[cfg(not(CONFIG_TRACEPOINTS))]
+    let _ = (d, paddr, size);
+}
+
 /// `swiotlb_map()`: bounces `size` bytes at `paddr` for dma-direct and
 /// returns the device's address of the bounce buffer.
 ///
@@ -745,8 +760,7 @@ pub unsafe extern "C" fn swiotlb_map(
     let Some(d) = (unsafe { Dev::new(dev) }) else {
         return MAPPING_ERROR;
     };
-    // SAFETY: A live device; the event only records.
-    unsafe { bindings::swiotlb_rs_trace_bounced(dev, paddr, size) };
+    trace_bounced(d, paddr, size);
     let Some((pool, tlb)) = map_single(d, paddr, size, 0, attrs) else {
         return MAPPING_ERROR;
     };

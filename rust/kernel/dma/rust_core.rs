@@ -24,6 +24,28 @@ pub use lock::{
     IrqSpinLock, //
 };
 
+/// Whether the tracepoint `$tp` (a C static, `bindings::__tracepoint_*`)
+/// is enabled: a static branch as in C, patched with `CONFIG_JUMP_LABEL`,
+/// else one inline load of its key's count (the kernel's helper for that
+/// is a call). Only with `CONFIG_TRACEPOINTS`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dma_rs_tracepoint_enabled {
+    ($tp:path) => {{
+        #[cfg(CONFIG_JUMP_LABEL)]
+        // SAFETY: `$tp` is a tracepoint, whose `key` is a static key.
+        let on = unsafe {
+            $crate::jump_label::static_branch_unlikely!($tp, $crate::bindings::tracepoint, key)
+        };
+        #[cfg(not(CONFIG_JUMP_LABEL))]
+        // SAFETY: `$tp` is a static; its key's counter is read once, as
+        // `static_key_count()` does.
+        let on = unsafe { core::ptr::read_volatile(&raw const $tp.key.key.enabled.counter) } > 0;
+        on
+    }};
+}
+pub use crate::__dma_rs_tracepoint_enabled as tracepoint_enabled;
+
 /// A bus address as the DMA core hands it to a device (`dma_addr_t`).
 pub type Dma = crate::bindings::dma_addr_t;
 
