@@ -310,6 +310,12 @@ static void bench_swiotlb_frag(struct bench_out *out, struct bench_ctx *ctx)
 
 	if (!is_swiotlb_force_bounce(ctx->dev))
 		return;
+	/*
+	 * A pool set that may grow (SWIOTLB_DYNAMIC) would never fill: asking
+	 * for the default pool's base stops its growth, for the rest of the
+	 * boot, in both swiotlb implementations.
+	 */
+	default_swiotlb_base();
 	dma = kvmalloc_array(max, sizeof(*dma), GFP_KERNEL);
 	if (!dma) {
 		bench_fail(out, name, -ENOMEM);
