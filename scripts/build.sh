@@ -34,10 +34,35 @@ own=()
 if [ -f "$kcfg/dma_$base-$role.config" ]; then
 	own=(--kunitconfig="$kcfg/dma_$base-$role.config")
 fi
-mkdir -p "$BUILD/$cfg" "$BUILD/logs"
 log=$BUILD/logs/build-$cfg.log
 start=$(date +%s)
 echo "build: $cfg kernel in build/$cfg (log: build/logs/build-$cfg.log)"
+# A configuration built for the first time starts as a copy of a built
+# sibling of the same architecture and role (the test kernels share their
+# compiler and debug options, as do the bench kernels). kbuild then
+# rebuilds only the objects that use an option that differs: c and rust
+# differ in the six DMA_RUST/FAIL_DMA options, which three C files and the
+# Rust crates read, where ccache would still preprocess all 2000 files.
+# The .cmd files that name the sibling's directory (objtool's, the Rust
+# bindings') are dropped, so that those targets are rebuilt here.
+if [ ! -f "$BUILD/$cfg/.config" ]; then
+	prefix=${cfg%"${cfg#arm64-}"}
+	case "$role" in
+	test) siblings="c rust mix-map mix-debug-pool" ;;
+	bench) siblings="c-bench rust-bench" ;;
+	esac
+	for s in $siblings; do
+		seed=$prefix$s
+		[ "$seed" != "$cfg" ] && [ -f "$BUILD/$seed/vmlinux" ] || continue
+		echo "build: $cfg starts from a copy of build/$seed"
+		rm -rf "$BUILD/$cfg" "$BUILD/$cfg.seed"
+		cp -a "$BUILD/$seed" "$BUILD/$cfg.seed"
+		grep -rlF --include='*.cmd' "$BUILD/$seed/" "$BUILD/$cfg.seed" | xargs -r rm -f
+		mv "$BUILD/$cfg.seed" "$BUILD/$cfg"
+		break
+	done
+fi
+mkdir -p "$BUILD/$cfg" "$BUILD/logs"
 # Without a working Rust toolchain Kconfig drops CONFIG_RUST without a word,
 # and kunit.py would only list the options it lost: ask the kernel first.
 if ! out=$(make -s -C "$KSRC" O="$BUILD/$cfg" ARCH="$arch" "${KMAKE_OPTS[@]}" rustavailable 2>&1); then
