@@ -5,7 +5,7 @@
 //! parameters and random alloc/free sequences.
 
 use crate::dmapool_blocks::*;
-use crate::rng::Rng;
+use crate::rng::{seeds, Rng};
 use std::collections::HashSet;
 
 const PAGE: usize = 4096;
@@ -63,42 +63,44 @@ fn model_offsets(g: &Geometry) -> Vec<usize> {
 
 #[test]
 fn random_layouts_honour_alignment_boundary_and_never_overlap() {
-    let mut rng = Rng::new(0x5eed_d0a1);
-    let mut checked = 0;
-    for _ in 0..20000 {
-        let size = 1 + rng.below(9000);
-        let align = if rng.below(4) == 0 {
-            0
-        } else {
-            1 << rng.below(13)
-        };
-        let boundary = match rng.below(3) {
-            0 => 0,
-            _ => 1 << rng.below(16),
-        };
-        let Ok(g) = geo(size, align, boundary) else {
-            continue;
-        };
-        checked += 1;
-        let offs: Vec<usize> = g.offsets().collect();
-        assert!(!offs.is_empty(), "{g:?}: an empty chunk");
-        assert_eq!(offs, model_offsets(&g), "{g:?}");
-        let align = align.max(1);
-        for w in offs.windows(2) {
-            assert!(w[0] + g.size <= w[1], "{g:?}: blocks overlap");
+    for (seed, _seed) in seeds([0x5eed_d0a1]) {
+        let mut rng = Rng::new(seed);
+        let mut checked = 0;
+        for _ in 0..20000 {
+            let size = 1 + rng.below(9000);
+            let align = if rng.below(4) == 0 {
+                0
+            } else {
+                1 << rng.below(13)
+            };
+            let boundary = match rng.below(3) {
+                0 => 0,
+                _ => 1 << rng.below(16),
+            };
+            let Ok(g) = geo(size, align, boundary) else {
+                continue;
+            };
+            checked += 1;
+            let offs: Vec<usize> = g.offsets().collect();
+            assert!(!offs.is_empty(), "{g:?}: an empty chunk");
+            assert_eq!(offs, model_offsets(&g), "{g:?}");
+            let align = align.max(1);
+            for w in offs.windows(2) {
+                assert!(w[0] + g.size <= w[1], "{g:?}: blocks overlap");
+            }
+            for &o in &offs {
+                assert_eq!(o % align, 0, "{g:?}: misaligned block at {o}");
+                assert!(o + g.size <= g.allocation, "{g:?}: block beyond the chunk");
+                assert_eq!(
+                    o / g.boundary,
+                    (o + g.size - 1) / g.boundary,
+                    "{g:?}: block at {o} crosses a boundary"
+                );
+                assert!(g.size >= size);
+            }
         }
-        for &o in &offs {
-            assert_eq!(o % align, 0, "{g:?}: misaligned block at {o}");
-            assert!(o + g.size <= g.allocation, "{g:?}: block beyond the chunk");
-            assert_eq!(
-                o / g.boundary,
-                (o + g.size - 1) / g.boundary,
-                "{g:?}: block at {o} crosses a boundary"
-            );
-            assert!(g.size >= size);
-        }
+        assert!(checked > 5000, "only {checked} valid layouts drawn");
     }
-    assert!(checked > 5000, "only {checked} valid layouts drawn");
 }
 
 /// A fake pool: chunks in host memory, the free list under test, and a model
@@ -162,42 +164,45 @@ impl FakePool {
 
 #[test]
 fn random_alloc_free_sequences_keep_the_free_list_whole() {
-    let mut rng = Rng::new(0xd0a_b10c);
-    for round in 0..200 {
-        let size: usize = [16, 24, 64, 68, 100, 256, 1024, 3000, 4096, 6000, 17, 33][round % 12];
-        let boundary = if round % 3 == 0 {
-            0
-        } else {
-            1024.max(size.next_power_of_two())
-        };
-        // Alignment 1 with odd sizes puts headers at unaligned addresses.
-        let align = if (round / 12) % 2 == 1 { 1 } else { 8 };
-        let mut pool = FakePool::new(geo(size, align, boundary).unwrap());
-        let mut held: Vec<(usize, u64)> = Vec::new();
-        for _ in 0..2000 {
-            if held.is_empty() || rng.below(100) < 55 {
-                held.push(pool.alloc());
+    for (seed, _seed) in seeds([0xd0a_b10c]) {
+        let mut rng = Rng::new(seed);
+        for round in 0..200 {
+            let size: usize =
+                [16, 24, 64, 68, 100, 256, 1024, 3000, 4096, 6000, 17, 33][round % 12];
+            let boundary = if round % 3 == 0 {
+                0
             } else {
-                let i = rng.below(held.len());
-                let (p, dma) = held.swap_remove(i);
-                pool.free(p, dma);
-                // LIFO: the block freed last is the next one out.
-                if rng.below(4) == 0 {
-                    let (q, qdma) = pool.alloc();
-                    assert_eq!((q, qdma), (p, dma));
-                    held.push((q, qdma));
+                1024.max(size.next_power_of_two())
+            };
+            // Alignment 1 with odd sizes puts headers at unaligned addresses.
+            let align = if (round / 12) % 2 == 1 { 1 } else { 8 };
+            let mut pool = FakePool::new(geo(size, align, boundary).unwrap());
+            let mut held: Vec<(usize, u64)> = Vec::new();
+            for _ in 0..2000 {
+                if held.is_empty() || rng.below(100) < 55 {
+                    held.push(pool.alloc());
+                } else {
+                    let i = rng.below(held.len());
+                    let (p, dma) = held.swap_remove(i);
+                    pool.free(p, dma);
+                    // LIFO: the block freed last is the next one out.
+                    if rng.below(4) == 0 {
+                        let (q, qdma) = pool.alloc();
+                        assert_eq!((q, qdma), (p, dma));
+                        held.push((q, qdma));
+                    }
                 }
             }
+            // Every block is either held or on the list, exactly once.
+            let mut seen: HashSet<usize> = held.iter().map(|&(p, _)| p).collect();
+            while let Some((p, _)) = pool.free.pop() {
+                assert!(
+                    seen.insert(p as usize),
+                    "block {p:p} both free and held, or free twice"
+                );
+            }
+            assert_eq!(seen, pool.all, "blocks lost from the free list");
         }
-        // Every block is either held or on the list, exactly once.
-        let mut seen: HashSet<usize> = held.iter().map(|&(p, _)| p).collect();
-        while let Some((p, _)) = pool.free.pop() {
-            assert!(
-                seen.insert(p as usize),
-                "block {p:p} both free and held, or free twice"
-            );
-        }
-        assert_eq!(seen, pool.all, "blocks lost from the free list");
     }
 }
 

@@ -23,3 +23,40 @@ impl Rng {
         (self.next() % n as u64) as usize
     }
 }
+
+/// The seeds of a property test: `fixed` first, the same in every run, then,
+/// when the environment sets `DMA_HOST_SOAK_SECS`, fresh seeds drawn from
+/// the clock until that many seconds have passed since the first one (a
+/// soak: `make host-test SOAK=<seconds>`; `make check` gives each test a
+/// few). Each seed is handed out with a guard that names it if its case
+/// panics, so that a soak failure reproduces with `Rng::new(seed)`.
+pub fn seeds(fixed: impl IntoIterator<Item = u64>) -> impl Iterator<Item = (u64, SeedGuard)> {
+    let secs = std::env::var("DMA_HOST_SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+    let start = std::time::Instant::now();
+    let limit = std::time::Duration::from_secs(secs);
+    let mut clock = Rng::new(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64),
+    );
+    fixed
+        .into_iter()
+        .chain(std::iter::from_fn(move || {
+            (start.elapsed() < limit).then(|| clock.next())
+        }))
+        .map(|seed| (seed, SeedGuard(seed)))
+}
+
+/// Prints its seed when dropped during a panic (see [`seeds`]).
+pub struct SeedGuard(u64);
+
+impl Drop for SeedGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("property test failed with seed {:#x}", self.0);
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! Tests of swiotlb's slot allocator (`kernel/dma/swiotlb/slots.rs`): unit
 //! tests of its rules, and a property test against a flat model.
 
-use crate::rng::Rng;
+use crate::rng::{seeds, Rng};
 use crate::swiotlb_slots::{
     nr_slots,
     Area,
@@ -414,7 +414,7 @@ fn model_fits(used: &[bool], dma_start: u64, orig: u64, l: &Layout, c: &Constrai
 
 #[test]
 fn property_random_maps_and_unmaps() {
-    for seed in 1..=300 {
+    for (seed, _seed) in seeds(1..=300) {
         run_model(seed, 400);
     }
 }
