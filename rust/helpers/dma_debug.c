@@ -54,3 +54,9 @@ __rust_helper struct page *rust_helper_dma_rs_virt_to_page(const void *addr)
 {
 	return virt_to_page(addr);
 }
+
+/* The physical address of a symbol of the kernel image (__pa_symbol()). */
+__rust_helper phys_addr_t rust_helper_dma_rs_pa_symbol(const void *sym)
+{
+	return __pa_symbol(sym);
+}

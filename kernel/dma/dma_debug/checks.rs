@@ -28,6 +28,10 @@ use super::{
     PAGE_SIZE, //
 };
 use core::ptr;
+use core::sync::atomic::{
+    AtomicU64,
+    Ordering::Relaxed, //
+};
 use kernel::bindings;
 use kernel::dma::rust_core::{
     mem,
@@ -263,37 +267,69 @@ pub(super) fn check_for_stack(dev: DevRef, phys: Phys) {
     }
 }
 
-/// Reports memory in the kernel's text or read-only data.
-pub(super) fn check_for_illegal_area(dev: DevRef, addr: usize, len: usize) {
-    let end = addr.saturating_add(len);
+/// The physical ranges of the kernel's text and read-only data, as
+/// `[start, end)` pairs; empty until [`init_illegal_areas`] runs.
+static ILLEGAL_AREAS: [(AtomicU64, AtomicU64); 2] = [
+    (AtomicU64::new(0), AtomicU64::new(0)),
+    (AtomicU64::new(0), AtomicU64::new(0)),
+];
+
+/// Finds where the kernel's text and read-only data sit in physical
+/// memory. The image does not move once the kernel runs, so this is done
+/// once, before the first mapping is checked.
+pub(super) fn init_illegal_areas() {
     // Only the addresses of the linker's section symbols are taken.
-    let sections = {
-        [
+    let sections = [
+        (
+            ptr::addr_of!(bindings::_stext),
+            ptr::addr_of!(bindings::_etext),
+        ),
+        (
+            ptr::addr_of!(bindings::__start_rodata),
+            ptr::addr_of!(bindings::__end_rodata),
+        ),
+    ];
+    for ((start, end), (s, e)) in ILLEGAL_AREAS.iter().zip(sections) {
+        // SAFETY: `s` and `e` are symbols of the kernel image, which is
+        // what `__pa_symbol()` translates.
+        let (s, e) = unsafe {
             (
-                ptr::addr_of!(bindings::_stext) as usize,
-                ptr::addr_of!(bindings::_etext) as usize,
-            ),
-            (
-                ptr::addr_of!(bindings::__start_rodata) as usize,
-                ptr::addr_of!(bindings::__end_rodata) as usize,
-            ),
-        ]
-    };
-    if sections.iter().any(|&(s, e)| addr < e && s < end) {
+                bindings::dma_rs_pa_symbol(s.cast()),
+                bindings::dma_rs_pa_symbol(e.cast()),
+            )
+        };
+        start.store(s, Relaxed);
+        end.store(e, Relaxed);
+    }
+}
+
+/// Reports memory in the kernel's text or read-only data.
+///
+/// The test is on physical addresses, so it sees the image through any of
+/// its aliases. C compares the linear-map address of the memory with the
+/// image's own addresses, and misses it where the image is mapped apart
+/// from the linear map (x86-64, arm64).
+pub(super) fn check_for_illegal_area(dev: DevRef, phys: Phys, len: usize) {
+    let end = phys.saturating_add(len as u64);
+    let hit = ILLEGAL_AREAS
+        .iter()
+        .any(|(s, e)| phys < e.load(Relaxed) && s.load(Relaxed) < end);
+    if hit {
         report(
             dev,
             None,
             format_args!(
                 "device driver maps memory from kernel text or rodata [addr={:p}] [len={}]\n",
-                addr as *const c_void, len
+                linear(phys) as *const c_void,
+                len
             ),
         );
     }
 }
 
-/// The linear-map address of `phys`, for the area check (no highmem on
-/// 64-bit kernels).
-pub(super) fn linear(phys: Phys) -> usize {
+/// The linear-map address of `phys`, for the report (no highmem on 64-bit
+/// kernels).
+fn linear(phys: Phys) -> usize {
     // SAFETY: Pure address arithmetic.
     unsafe { bindings::dma_rs_phys_to_virt(phys) as usize }
 }

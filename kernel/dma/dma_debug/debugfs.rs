@@ -24,6 +24,7 @@ use super::report::{
 };
 use super::{
     cacheline,
+    checks,
     disabled,
     entry,
     hash,
@@ -229,6 +230,7 @@ pub extern "C" fn dma_debug_rs_init() -> c_int {
         return 0;
     }
     MIN_FREE_ENTRIES.store(NUM_FREE_ENTRIES.load(Relaxed), Relaxed);
+    checks::init_illegal_areas();
     READY.store(true, Relaxed);
     pr_info!("debugging enabled by kernel config\n");
     0

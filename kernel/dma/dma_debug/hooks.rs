@@ -11,7 +11,6 @@ use super::checks::{
     check_sync,
     check_unmap,
     kernel_phys, //
-    linear,
     mapped_entries,
     track,
 };
@@ -121,7 +120,7 @@ pub(super) fn map_phys_tracked(
         }
     } else {
         check_for_stack(dev, phys);
-        check_for_illegal_area(dev, linear(phys), size);
+        check_for_illegal_area(dev, phys, size);
     }
     add(dev, node);
 }
@@ -196,7 +195,7 @@ pub(super) unsafe fn map_sg_hook(
     for s in list.entries() {
         let phys = s.phys();
         check_for_stack(dev, phys);
-        check_for_illegal_area(dev, linear(phys), s.length() as usize);
+        check_for_illegal_area(dev, phys, s.length() as usize);
     }
     // One stack for the whole list (C unwinds once per entry).
     let origin = Origin::here();

@@ -9,6 +9,7 @@
  * underneath stays consistent, whichever implementation runs.
  */
 
+#include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -330,6 +331,40 @@ static void debug_map_stack(struct kunit *test)
 }
 
 /*
+ * Mapping the kernel's text and read-only data through their linear-map
+ * aliases, which is how a driver meets such memory when it is handed a
+ * page. C's dma-debug compares the linear address with the image's own
+ * addresses, so where the image is mapped apart from the linear map
+ * (x86-64, arm64) it never reports this. The Rust tracker compares
+ * physical addresses and reports it through either alias.
+ */
+static const u8 debug_rodata[64] __aligned(64) = { 0x5a };
+
+static void debug_map_kernel_image(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	const void *image[] = { debug_rodata, (const void *)debug_map_stack };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(image); i++) {
+		const void *alias = lm_alias(image[i]);
+		bool c_sees = alias == image[i];
+		struct misuse m = misuse_begin(test);
+		dma_addr_t dma;
+
+		dma = dma_map_page(dev, virt_to_page(alias), offset_in_page(alias),
+				   64, DMA_TO_DEVICE);
+		if (IS_ENABLED(CONFIG_DMA_RUST_DEBUG) || c_sees)
+			expect_reported(test, m, "maps memory from kernel text or rodata");
+		else
+			KUNIT_EXPECT_EQ(test, dma_kunit_counter(test, "error_count"),
+					m.errors);
+		if (!dma_mapping_error(dev, dma))
+			dma_unmap_page(dev, dma, 64, DMA_TO_DEVICE);
+	}
+}
+
+/*
  * Unmapping DMA_MAPPING_ERROR itself. Skipped behind an IOMMU for the
  * reason debug_free_never_mapped() gives.
  */
@@ -457,6 +492,7 @@ static struct kunit_case dma_api_debug_cases[] = {
 	KUNIT_CASE(debug_sync_read_only_for_cpu),
 	KUNIT_CASE(debug_overlapping_cachelines),
 	KUNIT_CASE(debug_map_stack),
+	KUNIT_CASE(debug_map_kernel_image),
 	KUNIT_CASE(debug_free_invalid_address),
 	KUNIT_CASE(debug_free_wrong_cpu_address),
 	KUNIT_CASE(debug_free_wrong_attrs),
