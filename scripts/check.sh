@@ -84,6 +84,20 @@ kunit_exec() {
 # and rust kernels).
 boot_args=("dma_debug=off" "dma_debug_entries=1024" "dma_debug_driver=kunit-nonesuch")
 
+# Hostile values of the boot parameters, in one boot of the rust kernel
+# (swiotlb setup): every value is refused with a message quoting it, and
+# each parameter's last value is a bad one, so the defaults must hold
+# (dma_api_debug_boot.boot_hostile_values). dma_debug=hostile comes first.
+long_name=$(printf 'x%.0s' $(seq 200))
+long_number=$(printf '9%.0s' $(seq 200))
+hostile_args="dma_debug=hostile dma_debug=on dma_debug=OFF"
+hostile_args+=" dma_debug_entries=banana dma_debug_entries=-5 dma_debug_entries=0"
+hostile_args+=" dma_debug_entries=12abc dma_debug_entries=0x dma_debug_entries=08"
+hostile_args+=" dma_debug_entries=4294967296 dma_debug_entries=$long_number"
+hostile_args+=" dma_debug_driver=$(printf 'd%.0s' $(seq 64)) dma_debug_driver=$long_name"
+hostile_args+=" swiotlb=banana swiotlb=0 swiotlb=$long_number"
+hostile_args+=" fail_dma_map=garbage fail_dma_alloc=1,2 fail_dma_pool=,,,"
+
 # kernel_setups CONFIG: the QEMU setups CONFIG runs in. The mixed kernels
 # run in the setups that send most of their calls across the C/Rust
 # boundary: bounce buffers of the C swiotlb under the Rust core and C
@@ -147,6 +161,10 @@ for cfg in $configs; do
 		kunit_exec "$cfg" plain "$cfg-plain-${a%%=*}" "$a" dma_api_debug_boot
 		runs+=(--run "$cfg/plain $a" "$logs/kunit-$cfg-plain-${a%%=*}.log" dma_api_debug_boot)
 	done
+	if [ "$cfg" = rust ]; then
+		kunit_exec "$cfg" swiotlb "$cfg-swiotlb-hostile" "$hostile_args" dma_api_debug_boot
+		runs+=(--run "$cfg/swiotlb hostile boot parameters" "$logs/kunit-$cfg-swiotlb-hostile.log" dma_api_debug_boot)
+	fi
 	# swiotlb= with a size, areas and force: the swiotlb suite on a small pool.
 	a="swiotlb=2048,4,force"
 	kunit_exec "$cfg" swiotlb "$cfg-swiotlb-param" "$a" dma_swiotlb

@@ -17,30 +17,21 @@
 
 static int __init dma_debug_cmdline(char *str)
 {
-	if (!str)
-		return -EINVAL;
-	if (strncmp(str, "off", 3) == 0)
-		dma_debug_rs_set_off();
+	dma_debug_rs_param_debug(str);
 	return 1;
 }
 __setup("dma_debug=", dma_debug_cmdline);
 
 static int __init dma_debug_entries_cmdline(char *str)
 {
-	int n = 0;
-
-	if (!str)
-		return -EINVAL;
-	if (!get_option(&str, &n) || n <= 0)
-		n = 0;
-	dma_debug_rs_set_entries(n);
+	dma_debug_rs_param_entries(str);
 	return 1;
 }
 __setup("dma_debug_entries=", dma_debug_entries_cmdline);
 
 static int __init dma_debug_driver_cmdline(char *str)
 {
-	dma_debug_rs_set_driver(str);
+	dma_debug_rs_param_driver(str);
 	return 1;
 }
 __setup("dma_debug_driver=", dma_debug_driver_cmdline);

@@ -13,9 +13,9 @@
 
 int dma_debug_rs_init(void);
 int dma_debug_rs_fs_init(void);
-void dma_debug_rs_set_off(void);
-void dma_debug_rs_set_entries(u32 nr_entries);
-void dma_debug_rs_set_driver(const char *name);
+void dma_debug_rs_param_debug(const char *s);
+void dma_debug_rs_param_entries(const char *s);
+void dma_debug_rs_param_driver(const char *s);
 ssize_t dma_debug_rs_filter_read(struct file *file, char __user *user_buf,
 				 size_t count, loff_t *ppos);
 ssize_t dma_debug_rs_filter_write(struct file *file,

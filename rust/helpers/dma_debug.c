@@ -60,3 +60,8 @@ __rust_helper phys_addr_t rust_helper_dma_rs_pa_symbol(const void *sym)
 {
 	return __pa_symbol(sym);
 }
+
+__rust_helper unsigned long rust_helper_dma_rs_totalram_pages(void)
+{
+	return totalram_pages();
+}

@@ -28,6 +28,7 @@ use super::{
     disabled,
     entry,
     hash,
+    param,
     records,
     DEFAULT_ENTRIES,
     DISABLED,
@@ -38,10 +39,12 @@ use super::{
     NR_TOTAL_ENTRIES,
     NUM_FREE_ENTRIES,
     PAGE_SHIFT,
+    PAGE_SIZE,
     READY,
     SHOW_ALL_ERRORS,
     SHOW_NUM_ERRORS, //
 };
+use core::fmt;
 use core::ptr;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::bindings::{
@@ -206,7 +209,17 @@ pub extern "C" fn dma_debug_rs_init() -> c_int {
         return 0;
     }
 
-    let want = NR_PREALLOC_ENTRIES.load(Relaxed);
+    let asked = NR_PREALLOC_ENTRIES.load(Relaxed);
+    // SAFETY: Reads a counter of the page allocator.
+    let ram = unsafe { bindings::dma_rs_totalram_pages() } as u64 * PAGE_SIZE as u64;
+    let want = param::prealloc_cap(asked, DEFAULT_ENTRIES, PAGE_SIZE / NODES_PER_PAGE, ram);
+    if want < asked {
+        pr_warn!(
+            "dma_debug_entries={}: more than a sixteenth of memory; preallocating {}\n",
+            asked,
+            want
+        );
+    }
     let pages = (want as usize).div_ceil(NODES_PER_PAGE);
     for _ in 0..pages {
         // Allocated without the lock: a sleeping allocation may reclaim.
@@ -236,41 +249,86 @@ pub extern "C" fn dma_debug_rs_init() -> c_int {
     0
 }
 
-/// `dma_debug=off`.
-#[export]
-pub extern "C" fn dma_debug_rs_set_off() {
-    pr_info!("debugging disabled on kernel command line\n");
-    DISABLED.store(true, Relaxed);
-}
-
-/// `dma_debug_entries=N`; 0 keeps the default.
-#[export]
-pub extern "C" fn dma_debug_rs_set_entries(nr_entries: u32) {
-    let n = if nr_entries == 0 {
-        DEFAULT_ENTRIES
-    } else {
-        nr_entries
-    };
-    NR_PREALLOC_ENTRIES.store(n, Relaxed);
-}
-
-/// `dma_debug_driver=NAME`.
+/// The value of a boot parameter, `None` for NULL.
 ///
 /// # Safety
 ///
-/// `name` must be NULL or a NUL-terminated string.
+/// `s` must be NULL or a NUL-terminated string that lives for `'a`.
+unsafe fn param_value<'a>(s: *const c_char) -> Option<&'a [u8]> {
+    // SAFETY: Not NULL, so NUL-terminated and alive (the caller's
+    // guarantee).
+    (!s.is_null()).then(|| unsafe { CStr::from_char_ptr(s) }.to_bytes())
+}
+
+/// Says why a boot parameter's value is refused, and what holds instead.
+fn refuse(name: &str, value: &[u8], bad: param::Bad, instead: fmt::Arguments<'_>) {
+    pr_warn!(
+        "{}={}: {}; {}\n",
+        name,
+        BStr::from_bytes(value),
+        bad.reason(),
+        instead
+    );
+}
+
+/// `dma_debug=off`.
+///
+/// # Safety
+///
+/// `s` must be NULL or a NUL-terminated string.
 #[export]
-pub unsafe extern "C" fn dma_debug_rs_set_driver(name: *const c_char) {
-    if name.is_null() {
+pub unsafe extern "C" fn dma_debug_rs_param_debug(s: *const c_char) {
+    // SAFETY: The caller's guarantee.
+    let Some(v) = (unsafe { param_value(s) }) else {
         return;
+    };
+    match param::parse_switch(v) {
+        Ok(()) => {
+            pr_info!("debugging disabled on kernel command line\n");
+            DISABLED.store(true, Relaxed);
+        }
+        Err(bad) => refuse("dma_debug", v, bad, format_args!("debugging stays on")),
     }
-    // SAFETY: A NUL-terminated boot parameter; at boot, nobody else reads
-    // the filter yet.
-    let bytes = unsafe { CStr::from_char_ptr(name) }.to_bytes();
-    let len = bytes.len().min(NAME_LEN - 1);
+}
+
+/// `dma_debug_entries=N`; a value that is not a positive count gives the
+/// default.
+///
+/// # Safety
+///
+/// `s` must be NULL or a NUL-terminated string.
+#[export]
+pub unsafe extern "C" fn dma_debug_rs_param_entries(s: *const c_char) {
+    // SAFETY: The caller's guarantee.
+    let Some(v) = (unsafe { param_value(s) }) else {
+        return;
+    };
+    let n = param::parse_entries(v).unwrap_or_else(|bad| {
+        let instead = format_args!("preallocating the default, {}", DEFAULT_ENTRIES);
+        refuse("dma_debug_entries", v, bad, instead);
+        DEFAULT_ENTRIES
+    });
+    NR_PREALLOC_ENTRIES.store(n, Relaxed);
+}
+
+/// `dma_debug_driver=NAME`; an empty or refused name gives no filter.
+///
+/// # Safety
+///
+/// `s` must be NULL or a NUL-terminated string.
+#[export]
+pub unsafe extern "C" fn dma_debug_rs_param_driver(s: *const c_char) {
+    // SAFETY: The caller's guarantee.
+    let Some(v) = (unsafe { param_value(s) }) else {
+        return;
+    };
+    let len = param::parse_driver(v, NAME_LEN - 1).unwrap_or_else(|bad| {
+        refuse("dma_debug_driver", v, bad, format_args!("no driver filter"));
+        0
+    });
     // SAFETY: At boot nobody else reads or writes the filter's name.
     let buf = unsafe { &mut *FILTER.name.get() };
-    buf[..len].copy_from_slice(&bytes[..len]);
+    buf[..len].copy_from_slice(&v[..len]);
     buf[len] = 0;
     if len > 0 {
         pr_info!(

@@ -34,6 +34,7 @@ use kernel::bindings;
 use kernel::dma::rust_core::Dma;
 
 mod entry;
+mod param;
 
 pub mod cacheline;
 pub mod checks;

@@ -288,6 +288,9 @@ static const char *boot_param(struct kunit *test, const char *name)
 
 	if (!p)
 		kunit_skip(test, "needs the boot parameter %s", name);
+	if (strcmp(name, "dma_debug=hostile") &&
+	    strstr(saved_command_line, "dma_debug=hostile"))
+		kunit_skip(test, "a boot with hostile values");
 	return p + strlen(name);
 }
 
@@ -352,10 +355,84 @@ static void boot_dma_debug_driver(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, strim(got), want);
 }
 
+/*
+ * Hostile values of the boot parameters. make check boots the rust kernel
+ * once with a list of them, starting with dma_debug=hostile, in which each
+ * parameter's last value is a bad one; each value must have been refused
+ * with a message that quotes it, and the defaults must hold. Only the Rust
+ * dma-debug refuses with a message, so the case needs it.
+ */
+static bool hostile_quoted(const char *name, const char *value)
+{
+	char needle[320];
+
+	snprintf(needle, sizeof(needle), "%s=%s: ", name, value);
+	return dma_kunit_log_has(0, needle, NULL);
+}
+
+static void boot_hostile_values(struct kunit *test)
+{
+	static const char * const quoted[] = {
+		"dma_debug", "dma_debug_entries", "dma_debug_driver",
+	};
+	const char *p = saved_command_line;
+	char tok[320], buf[80];
+	int i, n = 0;
+	long total;
+
+	boot_param(test, "dma_debug=hostile");
+	if (!IS_ENABLED(CONFIG_DMA_RUST_DEBUG))
+		kunit_skip(test, "C's dma-debug takes bad values silently");
+	while (sscanf(p, "%319s", tok) == 1) {
+		char *value = strchr(tok, '=');
+
+		p = strstr(p, tok) + strlen(tok);
+		if (!value)
+			continue;
+		*value++ = '\0';
+		for (i = 0; i < ARRAY_SIZE(quoted); i++) {
+			if (strcmp(tok, quoted[i]))
+				continue;
+			n++;
+			KUNIT_EXPECT_TRUE_MSG(test, hostile_quoted(tok, value),
+					      "no message quotes %s=%s", tok,
+					      value);
+		}
+		if (!strcmp(tok, "swiotlb") && strcmp(value, "force")) {
+			snprintf(buf, sizeof(buf), "ignoring \"%s\"", value);
+			n++;
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      dma_kunit_log_has(0, "swiotlb=: ", buf),
+					      "no message quotes swiotlb=%s", value);
+		}
+	}
+	KUNIT_EXPECT_GE(test, n, 8);
+	/* The defaults: dma-debug on, its default records, no filter. */
+	KUNIT_EXPECT_GT(test, dma_kunit_debugfs_read("disabled", buf,
+						     sizeof(buf)), 0);
+	KUNIT_EXPECT_EQ(test, buf[0], 'N');
+	total = dma_kunit_counter(test, "nr_total_entries");
+	KUNIT_EXPECT_GE(test, total, 65536L);
+	KUNIT_EXPECT_LT(test, total, 65536L + 256);
+	KUNIT_EXPECT_EQ(test, dma_kunit_debugfs_read("driver_filter", buf,
+						     sizeof(buf)), 0);
+	/* Bad fault-injection values leave the attribute off. */
+	KUNIT_EXPECT_TRUE(test, dma_kunit_log_has(0, "FAULT_INJECTION: failed to parse arguments",
+						  NULL));
+	if (IS_ENABLED(CONFIG_FAIL_DMA_MAPPING) &&
+	    IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)) {
+		KUNIT_EXPECT_GT(test,
+				dma_kunit_debugfs_read_in("fail_dma_map", "probability",
+							  buf, sizeof(buf)), 0);
+		KUNIT_EXPECT_STREQ(test, strim(buf), "0");
+	}
+}
+
 static struct kunit_case dma_api_debug_boot_cases[] = {
 	KUNIT_CASE(boot_dma_debug_off),
 	KUNIT_CASE(boot_dma_debug_entries),
 	KUNIT_CASE(boot_dma_debug_driver),
+	KUNIT_CASE(boot_hostile_values),
 	{}
 };
 

@@ -487,3 +487,109 @@ fn driver_filter_text() {
     assert_eq!(dir_name(9), "DMA_INVALID");
     assert_eq!(Kind::Sg.name(), "scatter-gather");
 }
+
+/// The boot parameters against every shape of value they may meet.
+mod param {
+    use crate::debug_param::{
+        parse_driver,
+        parse_entries,
+        parse_switch,
+        prealloc_cap,
+        Bad, //
+    };
+
+    #[test]
+    fn entries_take_c_number_forms() {
+        for (s, n) in [
+            ("1", 1),
+            ("1024", 1024),
+            ("0x400", 1024),
+            ("0X10", 16),
+            ("010", 8),
+            ("4294967295", u32::MAX),
+        ] {
+            assert_eq!(parse_entries(s.as_bytes()), Ok(n), "{s}");
+        }
+    }
+
+    #[test]
+    fn entries_refuse_hostile_values() {
+        let huge = "9".repeat(200);
+        for (s, bad) in [
+            ("", Bad::NotANumber),
+            ("banana", Bad::NotANumber),
+            ("12abc", Bad::NotANumber),
+            ("1,2", Bad::NotANumber),
+            ("0x", Bad::NotANumber),
+            ("0x-1", Bad::NotANumber),
+            ("08", Bad::NotANumber),
+            ("-", Bad::NotANumber),
+            (" 5", Bad::NotANumber),
+            ("0", Bad::NotPositive),
+            ("00", Bad::NotPositive),
+            ("-5", Bad::NotPositive),
+            ("-0x10", Bad::NotPositive),
+            ("4294967296", Bad::TooLarge),
+            ("99999999999999999999", Bad::TooLarge),
+            (huge.as_str(), Bad::TooLarge),
+            ("0xffffffffffffffffff", Bad::TooLarge),
+        ] {
+            assert_eq!(parse_entries(s.as_bytes()), Err(bad), "{s:?}");
+        }
+        // Bytes that are not ASCII at all.
+        assert_eq!(parse_entries(&[0xff, 0x31]), Err(Bad::NotANumber));
+        assert_eq!(parse_entries(&[0x31, 0]), Err(Bad::NotANumber));
+    }
+
+    #[test]
+    fn switch_is_off_or_refused() {
+        assert_eq!(parse_switch(b"off"), Ok(()));
+        // C compares three characters only; so does this.
+        assert_eq!(parse_switch(b"offline"), Ok(()));
+        for s in ["", "on", "OFF", "of", "banana", " off"] {
+            assert_eq!(parse_switch(s.as_bytes()), Err(Bad::UnknownSwitch), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn driver_names_fit_or_are_refused() {
+        assert_eq!(parse_driver(b"", 63), Ok(0));
+        assert_eq!(parse_driver(b"e1000e", 63), Ok(6));
+        assert_eq!(parse_driver(b"rust_dma_edu", 63), Ok(12));
+        let max = "d".repeat(63);
+        assert_eq!(parse_driver(max.as_bytes(), 63), Ok(63));
+        let long = "d".repeat(64);
+        assert_eq!(parse_driver(long.as_bytes(), 63), Err(Bad::NameTooLong));
+        let very_long = "x".repeat(200);
+        assert_eq!(
+            parse_driver(very_long.as_bytes(), 63),
+            Err(Bad::NameTooLong)
+        );
+        for s in [
+            &b"a b"[..],
+            b"a\tb",
+            b"\x01",
+            b"nvme\n",
+            b"\xc3\xa9",
+            b"a\0b",
+        ] {
+            assert_eq!(parse_driver(s, 63), Err(Bad::NotAName), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn preallocation_is_capped_by_memory_above_the_default() {
+        let gib = 1u64 << 30;
+        // 1 GiB, 128-byte records: a sixteenth is 524288 records.
+        assert_eq!(prealloc_cap(1024, 65536, 128, gib), 1024);
+        assert_eq!(prealloc_cap(u32::MAX, 65536, 128, gib), 524288);
+        // Never below the default, however small the machine.
+        assert_eq!(prealloc_cap(65536, 65536, 128, 16 << 20), 65536);
+        assert_eq!(prealloc_cap(u32::MAX, 65536, 128, 16 << 20), 65536);
+        // No memory figure at all, or a huge one.
+        assert_eq!(prealloc_cap(100, 65536, 128, 0), 100);
+        assert_eq!(prealloc_cap(u32::MAX, 65536, 1, u64::MAX), u32::MAX);
+        // A record size of 0 does not divide by zero.
+        assert_eq!(prealloc_cap(7, 0, 0, 1 << 20), 7);
+    }
+}

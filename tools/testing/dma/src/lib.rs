@@ -29,6 +29,10 @@ mod dmapool_blocks;
 mod debug_entry;
 
 #[allow(dead_code)]
+#[path = "../../../../kernel/dma/dma_debug/param.rs"]
+mod debug_param;
+
+#[allow(dead_code)]
 #[path = "../../../../kernel/dma/swiotlb/slots.rs"]
 mod swiotlb_slots;
 
