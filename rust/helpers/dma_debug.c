@@ -65,3 +65,8 @@ __rust_helper unsigned long rust_helper_dma_rs_totalram_pages(void)
 {
 	return totalram_pages();
 }
+
+__rust_helper bool rust_helper_dma_rs_is_zero_pfn(unsigned long pfn)
+{
+	return is_zero_pfn(pfn);
+}

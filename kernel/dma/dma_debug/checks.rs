@@ -38,7 +38,10 @@ use kernel::dma::rust_core::{
     sg,
     Phys, //
 };
-use kernel::ffi::c_void;
+use kernel::ffi::{
+    c_ulong,
+    c_void, //
+};
 
 /// Files a new record: into its hash bucket, and onto its cacheline if the
 /// device may write the memory, reporting an unsafe overlap.
@@ -314,7 +317,14 @@ pub(super) fn check_for_illegal_area(dev: DevRef, phys: Phys, len: usize) {
     let hit = ILLEGAL_AREAS
         .iter()
         .any(|(s, e)| phys < e.load(Relaxed) && s.load(Relaxed) < end);
-    if hit {
+    // The zero page is read-only data (on x86-64 and arm64), and the kernel
+    // itself maps it to write zeroes to devices.
+    let zero_page = || {
+        let pfn = phys >> PAGE_SHIFT;
+        // SAFETY: A comparison of page frame numbers.
+        (end - 1) >> PAGE_SHIFT == pfn && unsafe { bindings::dma_rs_is_zero_pfn(pfn as c_ulong) }
+    };
+    if hit && !zero_page() {
         report(
             dev,
             None,

@@ -287,7 +287,7 @@ pub unsafe extern "C" fn dma_debug_rs_param_debug(s: *const c_char) {
             pr_info!("debugging disabled on kernel command line\n");
             DISABLED.store(true, Relaxed);
         }
-        Err(bad) => refuse("dma_debug", v, bad, format_args!("debugging stays on")),
+        Err(bad) => refuse("dma_debug", v, bad, format_args!("ignored")),
     }
 }
 

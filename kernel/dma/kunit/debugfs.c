@@ -190,6 +190,75 @@ static void debugfs_driver_filter(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_kunit_counter(test, "error_count"), errors + 2);
 }
 
+/*
+ * Hostile writes to dma-api/ (and swiotlb/ where it exists): each bad value
+ * is refused with the errno debugfs gives for it, and the file keeps its
+ * value. The driver filter takes the first word of what is written, at most
+ * 63 bytes of it, and anything not starting with a letter or digit clears
+ * it, as C's does.
+ */
+static void debugfs_hostile_writes(struct kunit *test)
+{
+	static const struct {
+		const char *dir, *file, *text;
+		int err;
+	} bad[] = {
+		{ "dma-api", "num_errors", "banana", -EINVAL },
+		{ "dma-api", "num_errors", "-1", -EINVAL },
+		{ "dma-api", "num_errors", "1x", -EINVAL },
+		{ "dma-api", "num_errors", "99999999999999999999999", -ERANGE },
+		{ "dma-api", "all_errors", "0x", -EINVAL },
+		{ "dma-api", "all_errors", "\x01\x02", -EINVAL },
+		{ "dma-api", "error_count", "0", -EACCES },
+		{ "swiotlb", "io_tlb_used_hiwater", "banana", -EINVAL },
+		{ "swiotlb", "io_tlb_used_hiwater", "-1", -EINVAL },
+	};
+	static const struct {
+		const char *text, *reads;
+	} filter[] = {
+		{ "e1000e", "e1000e" },
+		{ "nvme trailing words", "nvme" },
+		{ "\x01\x02binary", "" },
+		{ "abc\x01def", "abc\x01def" },
+	};
+	char *buf = kunit_kzalloc(test, 256, GFP_KERNEL);
+	char before[32];
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (dma_kunit_debugfs_read_in(bad[i].dir, bad[i].file, before,
+					      sizeof(before)) < 0)
+			continue;	/* no swiotlb/ in this setup */
+		KUNIT_EXPECT_EQ_MSG(test, dma_kunit_debugfs_write_in(bad[i].dir, bad[i].file,
+								     bad[i].text),
+				    bad[i].err, "%s/%s < \"%s\"", bad[i].dir,
+				    bad[i].file, bad[i].text);
+		KUNIT_EXPECT_GE(test, dma_kunit_debugfs_read_in(bad[i].dir, bad[i].file,
+								buf, 256), 0);
+		KUNIT_EXPECT_STREQ_MSG(test, buf, before, "%s/%s changed",
+				       bad[i].dir, bad[i].file);
+	}
+	/* dump is read-only, and still reads after a write. */
+	KUNIT_EXPECT_LT(test, dma_kunit_debugfs_write("dump", "1"), 0);
+	KUNIT_EXPECT_GE(test, dma_kunit_debugfs_read("dump", buf, 256), 0);
+
+	for (i = 0; i < ARRAY_SIZE(filter); i++) {
+		KUNIT_EXPECT_EQ(test, dma_kunit_debugfs_write("driver_filter",
+							      filter[i].text), 0);
+		KUNIT_EXPECT_GE(test, dma_kunit_debugfs_read("driver_filter", buf,
+							     256), 0);
+		KUNIT_EXPECT_STREQ_MSG(test, strim(buf), filter[i].reads,
+				       "driver_filter < \"%s\"", filter[i].text);
+	}
+	memset(buf, 'a', 200);
+	buf[200] = '\0';
+	KUNIT_EXPECT_EQ(test, dma_kunit_debugfs_write("driver_filter", buf), 0);
+	KUNIT_EXPECT_GE(test, dma_kunit_debugfs_read("driver_filter", buf, 256), 0);
+	KUNIT_EXPECT_EQ(test, strlen(strim(buf)), 63);
+	KUNIT_EXPECT_EQ(test, strspn(buf, "a"), 63);
+}
+
 /* A driver that binds to edu and leaves one mapping behind at unbind. */
 static struct {
 	void *buf;
@@ -267,6 +336,7 @@ static struct kunit_case dma_api_debugfs_cases[] = {
 	KUNIT_CASE(debugfs_dump_lists_live_mapping),
 	KUNIT_CASE(debugfs_num_errors_limits_reports),
 	KUNIT_CASE(debugfs_driver_filter),
+	KUNIT_CASE(debugfs_hostile_writes),
 	KUNIT_CASE(debugfs_pending_at_unbind),
 	{}
 };
@@ -376,7 +446,7 @@ static void boot_hostile_values(struct kunit *test)
 		"dma_debug", "dma_debug_entries", "dma_debug_driver",
 	};
 	const char *p = saved_command_line;
-	char tok[320], buf[80];
+	char tok[320], buf[320];
 	int i, n = 0;
 	long total;
 
@@ -386,6 +456,8 @@ static void boot_hostile_values(struct kunit *test)
 	while (sscanf(p, "%319s", tok) == 1) {
 		char *value = strchr(tok, '=');
 
+		if (!tok[0])	/* only blanks were left */
+			break;
 		p = strstr(p, tok) + strlen(tok);
 		if (!value)
 			continue;
