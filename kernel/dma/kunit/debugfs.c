@@ -208,7 +208,7 @@ static void debugfs_hostile_writes(struct kunit *test)
 		{ "dma-api", "num_errors", "1x", -EINVAL },
 		{ "dma-api", "num_errors", "99999999999999999999999", -ERANGE },
 		{ "dma-api", "all_errors", "0x", -EINVAL },
-		{ "dma-api", "all_errors", "\x01\x02", -EINVAL },
+		{ "dma-api", "all_errors", "\001\002", -EINVAL },
 		{ "dma-api", "error_count", "0", -EACCES },
 		{ "swiotlb", "io_tlb_used_hiwater", "banana", -EINVAL },
 		{ "swiotlb", "io_tlb_used_hiwater", "-1", -EINVAL },
@@ -218,8 +218,8 @@ static void debugfs_hostile_writes(struct kunit *test)
 	} filter[] = {
 		{ "e1000e", "e1000e" },
 		{ "nvme trailing words", "nvme" },
-		{ "\x01\x02binary", "" },
-		{ "abc\x01def", "abc\x01def" },
+		{ "\001\002binary", "" },
+		{ "abc\001def", "abc\001def" },
 	};
 	char *buf = kunit_kzalloc(test, 256, GFP_KERNEL);
 	char before[32];
