@@ -21,7 +21,13 @@ SKIP_RE = re.compile(r'^\s*(?:\[[^\]]*\]\s*)?(?:ok|not ok) \d+ (\S+) # SKIP ?(.*
 # these are the reports that always mean a broken kernel.
 BAD_RE = re.compile(r'(\bBUG:|\bOops\b|Kernel panic|general protection fault|'
 		    r'WARNING: (?:possible|inconsistent lock state|suspicious RCU)|'
-		    r'INFO: possible|INFO: task .* blocked)')
+		    r'INFO: possible|INFO: task .* blocked|'
+		    r'dma_kunit: memory leak:|dma_kunit: kmemleak: scan failed|'
+		    r'kmemleak: Kernel memory leak detector disabled)')
+# A kernel with kmemleak announces it at boot, and then must end with the
+# scan of kernel/dma/kunit/kmemleak.c.
+KMEMLEAK_ON = 'kmemleak: Kernel memory leak detector initialized'
+KMEMLEAK_SCANNED = 'dma_kunit: kmemleak: scanned,'
 
 
 def leaves(test, prefix=''):
@@ -72,6 +78,9 @@ def judge(kp, printer, label, path, expected):
 	if bad:
 		problems.append('%s: the kernel reported %d problem(s), first: %s'
 				% (label, len(bad), bad[0]))
+		failed += 1
+	if any(KMEMLEAK_ON in l for l in lines) and not any(KMEMLEAK_SCANNED in l for l in lines):
+		problems.append('%s: kmemleak is on but the boot ended without its scan' % label)
 		failed += 1
 	return passed, failed, skips, problems
 

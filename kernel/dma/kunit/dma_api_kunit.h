@@ -78,6 +78,7 @@ void edu_copy(struct kunit *test, dma_addr_t from, dma_addr_t to, size_t len);
 
 enum dma_setup dma_kunit_setup(struct device *dev);
 void dma_kunit_set_small_mask(struct kunit *test, struct device *dev, int bits);
+struct page *dma_kunit_page_above(struct kunit *test, u64 limit);
 const char *dma_kunit_setup_name(enum dma_setup setup);
 
 /* A point in the kernel log; dma_kunit_log_has() looks after it. */

@@ -14,6 +14,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/mount.h>
+#include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -174,6 +175,42 @@ void dma_kunit_set_small_mask(struct kunit *test, struct device *dev, int bits)
 	    PFN_PHYS(min_low_pfn) > DMA_BIT_MASK(bits))
 		kunit_skip(test, "no RAM below %d bits: dma-direct refuses the mask", bits);
 	KUNIT_ASSERT_EQ(test, ret, 0);
+}
+
+static void dma_kunit_free_page(void *page)
+{
+	__free_page(page);
+}
+
+/*
+ * A page above @limit, freed when the test ends, even if an assertion
+ * stops it. GFP_DMA32 falls back to ZONE_DMA, below 16 MiB, while
+ * ZONE_DMA32 is under its watermark (it happened in the 256 MiB swiotlb
+ * setup), so low pages are set aside until a high one comes, at most as
+ * many as ZONE_DMA holds, and given back after; the test is skipped if
+ * none comes.
+ */
+struct page *dma_kunit_page_above(struct kunit *test, u64 limit)
+{
+	struct page *page = NULL, *p, *tmp;
+	LIST_HEAD(low);
+	int n;
+
+	for (n = 0; n < SZ_16M / PAGE_SIZE; n++) {
+		page = alloc_page(GFP_KERNEL | GFP_DMA32);
+		if (!page || page_to_phys(page) > limit)
+			break;
+		list_add(&page->lru, &low);
+		page = NULL;
+	}
+	list_for_each_entry_safe(p, tmp, &low, lru) {
+		list_del(&p->lru);
+		__free_page(p);
+	}
+	if (!page)
+		kunit_skip(test, "no free page above %#llx", limit);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, dma_kunit_free_page, page), 0);
+	return page;
 }
 
 const char *dma_kunit_setup_name(enum dma_setup setup)

@@ -310,13 +310,11 @@ static void sg_unreachable_refused(struct kunit *test)
 	int i, ret;
 
 	dma_kunit_set_small_mask(test, dev, 24);
+	for (i = 0; i < 2; i++)
+		pages[i] = dma_kunit_page_above(test, DMA_BIT_MASK(24));
 	KUNIT_ASSERT_EQ(test, sg_alloc_table(&sgt, 2, GFP_KERNEL), 0);
-	for_each_sgtable_sg(&sgt, sg, i) {
-		pages[i] = alloc_page(GFP_KERNEL | GFP_DMA32);
-		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
-		KUNIT_ASSERT_GT(test, page_to_phys(pages[i]), DMA_BIT_MASK(24));
+	for_each_sgtable_sg(&sgt, sg, i)
 		sg_set_page(sg, pages[i], PAGE_SIZE, 0);
-	}
 	ret = dma_map_sg(dev, sgt.sgl, 2, DMA_TO_DEVICE);
 	if (iommu) {
 		KUNIT_EXPECT_GT(test, ret, 0);
@@ -333,8 +331,6 @@ static void sg_unreachable_refused(struct kunit *test)
 			dma_unmap_sgtable(dev, &sgt, DMA_TO_DEVICE, 0);
 	}
 	sg_free_table(&sgt);
-	for (i = 0; i < 2; i++)
-		__free_page(pages[i]);
 }
 
 static struct kunit_case dma_api_sg_cases[] = {

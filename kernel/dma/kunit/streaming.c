@@ -311,9 +311,7 @@ static void stream_unreachable_buffer(struct kunit *test)
 	dma_addr_t dma;
 
 	dma_kunit_set_small_mask(test, dev, 24);
-	page = alloc_page(GFP_KERNEL | GFP_DMA32);
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_ASSERT_GT(test, page_to_phys(page), DMA_BIT_MASK(24));
+	page = dma_kunit_page_above(test, DMA_BIT_MASK(24));
 	dma = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
 	if (dma_kunit_setup(dev) == DMA_SETUP_IOMMU) {
 		KUNIT_EXPECT_FALSE(test, dma_mapping_error(dev, dma));
@@ -324,7 +322,6 @@ static void stream_unreachable_buffer(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, dma, DMA_MAPPING_ERROR);
 		KUNIT_EXPECT_EQ(test, dma_mapping_error(dev, dma), -ENOMEM);
 	}
-	__free_page(page);
 }
 
 /*
