@@ -9,8 +9,6 @@
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
 #include <linux/init.h>
-#include <linux/kernel.h>
-#include <linux/string.h>
 
 #include "debug.h"
 #include "dma_debug_rs.h"
