@@ -7,6 +7,9 @@
 #                 and on the arm64 rust kernel
 #   make check-all  the same with the arm64 C baseline
 #   make check-arm64  the c and rust kernels of arm64 alone
+#   make soak     the rust kernel on 4 vCPUs in every setup under load for
+#                 SOAK_MINUTES (10), with verified I/O and fault injection
+#   make fail-nth each real driver's DMA calls failed in turn, in every setup
 #   make bench    C baseline against the Rust core, same run, under -icount
 #                 (ARCH=arm64 for arm64)
 #
@@ -14,7 +17,7 @@
 
 CONFIG ?= rust
 
-.PHONY: all setup overlay build build-c build-rust run check check-arm64 check-all bench host-test clean distclean
+.PHONY: all setup overlay build build-c build-rust run soak fail-nth check check-arm64 check-all bench host-test clean distclean
 
 all: run
 
@@ -37,6 +40,14 @@ run:
 
 check:
 	bash scripts/check.sh
+
+# SOAK_MINUTES=<n> for a longer soak; ARCH and CONFIG as for run.
+soak:
+	MAKEFLAGS= CONFIG=$(CONFIG) SOAK_ARCH=$(or $(ARCH),x86_64) bash scripts/soak.sh
+
+# Each real driver's DMA calls failed one by one; ARCH as for run.
+fail-nth:
+	MAKEFLAGS= CONFIG=$(CONFIG) SOAK_ARCH=$(or $(ARCH),x86_64) SOAK_JOB=fail-nth bash scripts/soak.sh
 
 # Both arm64 kernels, the C baseline and Rust (make check runs only the
 # rust one, after x86-64's).

@@ -14,10 +14,18 @@
  * when not empty, only devices bound to the driver of that name fail. A
  * failure is silent where a real one would be (DMA_ATTR_NO_WARN,
  * __GFP_NOWARN).
+ *
+ * One more file, fail_dma_nth at the root of debugfs, fails the Nth call
+ * after N is written to it, counted over the three attributes and within
+ * their driver filters, in any context: unlike the framework's per-task
+ * fail-nth, it reaches the calls a driver makes from a workqueue or an
+ * interrupt. It reads the calls still to go, 0 once the failure came, and
+ * logs "fail_dma: failing call N: <kind> of <size> bytes for <device>".
  * The Rust DMA core asks before it maps or allocates; a failure returns
  * what a real one does (DMA_MAPPING_ERROR, 0 entries, NULL).
  */
 
+#include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
@@ -36,13 +44,26 @@
 
 struct fail_dma {
 	struct fault_attr attr;
+	/* What it fails, for the log. */
+	const char *kind;
 	/* Only devices bound to this driver fail; all when empty. */
 	char driver[DRIVER_LEN];
 };
 
-static struct fail_dma fail_dma_map = { .attr = FAULT_ATTR_INITIALIZER };
-static struct fail_dma fail_dma_alloc = { .attr = FAULT_ATTR_INITIALIZER };
-static struct fail_dma fail_dma_pool = { .attr = FAULT_ATTR_INITIALIZER };
+static struct fail_dma fail_dma_map = {
+	.attr = FAULT_ATTR_INITIALIZER, .kind = "map",
+};
+static struct fail_dma fail_dma_alloc = {
+	.attr = FAULT_ATTR_INITIALIZER, .kind = "allocation",
+};
+static struct fail_dma fail_dma_pool = {
+	.attr = FAULT_ATTR_INITIALIZER, .kind = "pool allocation",
+};
+
+/* The calls to go before the one fail_dma_nth fails; 0 when disarmed. */
+static atomic_t fail_dma_nth = ATOMIC_INIT(0);
+/* The N last written to fail_dma_nth, for the log. */
+static unsigned int fail_dma_nth_armed;
 
 static int __init setup_fail_dma_map(char *str)
 {
@@ -89,14 +110,25 @@ static bool fail_dma_driver_ok(struct fail_dma *f, struct device *dev)
  */
 static bool fail_dma_armed(struct fail_dma *f)
 {
-	return READ_ONCE(f->attr.probability) ||
+	return READ_ONCE(f->attr.probability) || atomic_read(&fail_dma_nth) ||
 	       (in_task() && READ_ONCE(current->fail_nth));
 }
 
 static bool fail_dma_should(struct fail_dma *f, struct device *dev,
 			    size_t size, bool nowarn)
 {
+	int left;
+
 	if (!fail_dma_armed(f) || !fail_dma_driver_ok(f, dev))
+		return false;
+	left = atomic_dec_if_positive(&fail_dma_nth);
+	if (!left) {
+		pr_info("fail_dma: failing call %u: %s of %zu bytes for %s\n",
+			READ_ONCE(fail_dma_nth_armed), f->kind, size,
+			dev ? dev_name(dev) : "no device");
+		return true;
+	}
+	if (left > 0)
 		return false;
 	return should_fail_ex(&f->attr, size, nowarn ? FAULT_NOWARN : 0);
 }
@@ -174,6 +206,23 @@ static const struct file_operations driver_fops = {
 	.llseek = default_llseek,
 };
 
+static int fail_dma_nth_get(void *data, u64 *val)
+{
+	*val = atomic_read(&fail_dma_nth);
+	return 0;
+}
+
+static int fail_dma_nth_set(void *data, u64 val)
+{
+	if (val > INT_MAX)
+		return -EINVAL;
+	WRITE_ONCE(fail_dma_nth_armed, val);
+	atomic_set(&fail_dma_nth, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(fail_dma_nth_fops, fail_dma_nth_get, fail_dma_nth_set,
+			 "%llu\n");
+
 static void __init fail_dma_debugfs(const char *name, struct fail_dma *f)
 {
 	struct dentry *dir = fault_create_debugfs_attr(name, NULL, &f->attr);
@@ -187,6 +236,8 @@ static int __init fail_dma_debugfs_init(void)
 	fail_dma_debugfs("fail_dma_map", &fail_dma_map);
 	fail_dma_debugfs("fail_dma_alloc", &fail_dma_alloc);
 	fail_dma_debugfs("fail_dma_pool", &fail_dma_pool);
+	debugfs_create_file_unsafe("fail_dma_nth", 0600, NULL, NULL,
+				   &fail_dma_nth_fops);
 	return 0;
 }
 late_initcall(fail_dma_debugfs_init);

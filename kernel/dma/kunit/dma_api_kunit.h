@@ -128,4 +128,23 @@ size_t dma_kunit_rec_bytes(struct device *dev, int hook, dma_addr_t dma,
 			   size_t len, int dir);
 bool dma_kunit_dev_coherent(struct device *dev);
 
+/* The counters of the soak engine (soak.c). */
+struct dma_soak_stats {
+	atomic64_t ops;			/* rounds done, all threads */
+	atomic64_t bytes;		/* bytes checked */
+	atomic64_t map_failures;	/* maps that failed: allowed */
+	atomic64_t alloc_failures;	/* allocations that failed: allowed */
+	atomic64_t corrupt;		/* checks that failed: never allowed */
+};
+
+/*
+ * Runs the soak engine on @dev: @threads workers and a pool torture thread,
+ * @rounds rounds each, or until the jiffies @deadline when @rounds is 0,
+ * or until *@stop. Returns when all have ended: 0, or a negative errno if
+ * the engine could not start (some threads may have run).
+ */
+int dma_soak_run(struct device *dev, unsigned int threads, unsigned long rounds,
+		 unsigned long deadline, const bool *stop,
+		 struct dma_soak_stats *st);
+
 #endif /* _DMA_API_KUNIT_H */

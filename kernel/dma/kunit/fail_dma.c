@@ -6,7 +6,8 @@
  * "times" file, and respects its driver and task filters. The next call
  * after the last injected failure succeeds. Every attribute is armed with
  * the task filter on and only the test's task marked, so that the other
- * devices of the machine never fail.
+ * devices of the machine never fail. fail_dma_nth, which has no task
+ * filter, is armed only with the driver filters set to edu's driver.
  */
 
 #include <linux/dma-mapping.h>
@@ -181,6 +182,46 @@ static void fail_dma_task_filter(struct kunit *test)
 	current->make_it_fail = 0;
 }
 
+/*
+ * fail_dma_nth: the Nth call within the attributes' driver filters fails,
+ * counted over all three (here a map, then a coherent allocation), with
+ * no task marked; the file then reads 0, the log names the call, and the
+ * calls after it succeed. A device outside the filter is not counted.
+ */
+static void fail_dma_nth_counts_calls(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	dma_addr_t dma;
+	void *buf, *cpu;
+	unsigned int i;
+	u64 mark;
+
+	if (!dev->driver)
+		kunit_skip(test, "edu is bound to no driver");
+	buf = kunit_kzalloc(test, 64, GFP_KERNEL | GFP_DMA);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	for (i = 0; i < ARRAY_SIZE(attrs); i++)
+		fail_set(test, attrs[i], "driver", "kunit-nonesuch");
+	fail_set(test, ".", "fail_dma_nth", "1");
+	KUNIT_EXPECT_FALSE(test, map_fails(dev, buf));
+	KUNIT_EXPECT_EQ(test, dma_kunit_counter_in(test, ".", "fail_dma_nth"), 1);
+
+	for (i = 0; i < ARRAY_SIZE(attrs); i++)
+		fail_set(test, attrs[i], "driver", dev->driver->name);
+	fail_set(test, ".", "fail_dma_nth", "2");
+	mark = dma_kunit_log_mark();
+	KUNIT_EXPECT_FALSE(test, map_fails(dev, buf));
+	KUNIT_EXPECT_EQ(test, dma_kunit_counter_in(test, ".", "fail_dma_nth"), 1);
+	cpu = dma_alloc_coherent(dev, PAGE_SIZE, &dma, GFP_KERNEL);
+	KUNIT_EXPECT_NULL(test, cpu);
+	if (cpu)
+		dma_free_coherent(dev, PAGE_SIZE, cpu, dma);
+	KUNIT_EXPECT_EQ(test, dma_kunit_counter_in(test, ".", "fail_dma_nth"), 0);
+	KUNIT_EXPECT_TRUE(test, dma_kunit_log_has(mark, "fail_dma: failing call 2: allocation",
+						  dev_name(dev)));
+	KUNIT_EXPECT_FALSE(test, map_fails(dev, buf));
+}
+
 static void dma_fail_exit(struct kunit *test)
 {
 	unsigned int i;
@@ -191,6 +232,7 @@ static void dma_fail_exit(struct kunit *test)
 		dma_kunit_debugfs_write_in(attrs[i], "times", "1");
 		dma_kunit_debugfs_write_in(attrs[i], "driver", "");
 	}
+	dma_kunit_debugfs_write_in(".", "fail_dma_nth", "0");
 	current->make_it_fail = 0;
 	dma_kunit_edu_exit(test);
 }
@@ -201,6 +243,7 @@ static struct kunit_case dma_rust_fail_cases[] = {
 	KUNIT_CASE(fail_dma_pool_fires),
 	KUNIT_CASE(fail_dma_driver_filter),
 	KUNIT_CASE(fail_dma_task_filter),
+	KUNIT_CASE(fail_dma_nth_counts_calls),
 	{}
 };
 
