@@ -96,7 +96,7 @@ hostile_args+=" dma_debug_entries=12abc dma_debug_entries=0x dma_debug_entries=0
 hostile_args+=" dma_debug_entries=4294967296 dma_debug_entries=$long_number"
 hostile_args+=" dma_debug_driver=$(printf 'd%.0s' $(seq 64)) dma_debug_driver=$long_name"
 hostile_args+=" swiotlb=banana swiotlb=0 swiotlb=$long_number"
-hostile_args+=" fail_dma_map=garbage fail_dma_alloc=1,2 fail_dma_pool=,,,"
+hostile_args+=" fail_dma_map=garbage fail_dma_alloc=1,2 fail_dma_pool=,,, fail_dma_iova=1,x,0,1"
 
 # kernel_setups CONFIG: the QEMU setups CONFIG runs in. The mixed kernels
 # run in the setups that send most of their calls across the C/Rust

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * DMA fault injection (CONFIG_FAIL_DMA_MAPPING): makes the DMA API fail on
- * purpose, so that drivers' error paths run. Three fault attributes of the
+ * purpose, so that drivers' error paths run. Four fault attributes of the
  * kernel's fault-injection framework, each with its boot parameter and its
  * debugfs directory:
  *
  *   fail_dma_map	streaming single and scatterlist maps
  *   fail_dma_alloc	coherent, non-coherent and non-contiguous allocations
  *   fail_dma_pool	dma_pool allocations
+ *   fail_dma_iova	IOVA space allocations and links (dma-iommu)
  *
  * Besides the framework's own files (probability, interval, times, space,
  * verbose, task-filter, the stack filters), each directory has "driver":
@@ -16,7 +17,7 @@
  * __GFP_NOWARN).
  *
  * One more file, fail_dma_nth at the root of debugfs, fails the Nth call
- * after N is written to it, counted over the three attributes and within
+ * after N is written to it, counted over the four attributes and within
  * their driver filters, in any context: unlike the framework's per-task
  * fail-nth, it reaches the calls a driver makes from a workqueue or an
  * interrupt. It reads the calls still to go, 0 once the failure came, and
@@ -29,6 +30,7 @@
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
+#include <linux/fail_dma.h>
 #include <linux/fault-inject.h>
 #include <linux/fs.h>
 #include <linux/init.h>
@@ -37,8 +39,6 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-
-#include "fail_dma.h"
 
 #define DRIVER_LEN 64
 
@@ -58,6 +58,9 @@ static struct fail_dma fail_dma_alloc = {
 };
 static struct fail_dma fail_dma_pool = {
 	.attr = FAULT_ATTR_INITIALIZER, .kind = "pool allocation",
+};
+static struct fail_dma fail_dma_iova = {
+	.attr = FAULT_ATTR_INITIALIZER, .kind = "IOVA",
 };
 
 /* The calls to go before the one fail_dma_nth fails; 0 when disarmed. */
@@ -82,6 +85,12 @@ static int __init setup_fail_dma_pool(char *str)
 	return setup_fault_attr(&fail_dma_pool.attr, str);
 }
 __setup("fail_dma_pool=", setup_fail_dma_pool);
+
+static int __init setup_fail_dma_iova(char *str)
+{
+	return setup_fault_attr(&fail_dma_iova.attr, str);
+}
+__setup("fail_dma_iova=", setup_fail_dma_iova);
 
 /* Guards the driver names, written through debugfs, read by the checks. */
 static DEFINE_SPINLOCK(fail_dma_driver_lock);
@@ -163,6 +172,12 @@ bool fail_dma_pool_should(struct device *dev, size_t size, gfp_t gfp)
 	return fail_dma_should(&fail_dma_pool, dev, size, gfp & __GFP_NOWARN);
 }
 
+/* Called by dma-iommu, whose callers fall back or fail on their own. */
+bool fail_dma_iova_should(struct device *dev, size_t size)
+{
+	return fail_dma_should(&fail_dma_iova, dev, size, false);
+}
+
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 static ssize_t driver_read(struct file *file, char __user *ubuf, size_t count,
 			   loff_t *ppos)
@@ -236,6 +251,7 @@ static int __init fail_dma_debugfs_init(void)
 	fail_dma_debugfs("fail_dma_map", &fail_dma_map);
 	fail_dma_debugfs("fail_dma_alloc", &fail_dma_alloc);
 	fail_dma_debugfs("fail_dma_pool", &fail_dma_pool);
+	fail_dma_debugfs("fail_dma_iova", &fail_dma_iova);
 	debugfs_create_file_unsafe("fail_dma_nth", 0600, NULL, NULL,
 				   &fail_dma_nth_fops);
 	return 0;

@@ -493,10 +493,18 @@ static void boot_hostile_values(struct kunit *test)
 						  NULL));
 	if (IS_ENABLED(CONFIG_FAIL_DMA_MAPPING) &&
 	    IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)) {
-		KUNIT_EXPECT_GT(test,
-				dma_kunit_debugfs_read_in("fail_dma_map", "probability",
-							  buf, sizeof(buf)), 0);
-		KUNIT_EXPECT_STREQ(test, strim(buf), "0");
+		static const char * const attrs[] = {
+			"fail_dma_map", "fail_dma_alloc", "fail_dma_pool", "fail_dma_iova",
+		};
+		int i;
+
+		for (i = 0; i < ARRAY_SIZE(attrs); i++) {
+			KUNIT_EXPECT_GT_MSG(test,
+					    dma_kunit_debugfs_read_in(attrs[i], "probability",
+								      buf, sizeof(buf)), 0,
+					    "%s/probability", attrs[i]);
+			KUNIT_EXPECT_STREQ_MSG(test, strim(buf), "0", "%s", attrs[i]);
+		}
 	}
 }
 

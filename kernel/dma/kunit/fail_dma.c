@@ -19,7 +19,7 @@
 #include "dma_api_kunit.h"
 
 static const char * const attrs[] = {
-	"fail_dma_map", "fail_dma_alloc", "fail_dma_pool",
+	"fail_dma_map", "fail_dma_alloc", "fail_dma_pool", "fail_dma_iova",
 };
 
 static void fail_set(struct kunit *test, const char *attr, const char *file,
@@ -142,6 +142,47 @@ static void fail_dma_pool_fires(struct kunit *test)
 }
 
 /*
+ * fail_dma_iova, behind an IOMMU: armed for one failure each time,
+ * dma_iova_try_alloc() fails (false, the state unused) and "times" counts
+ * down to 0, then succeeds; dma_iova_link() fails with -ENOMEM, then
+ * links.
+ */
+static void fail_dma_iova_fires(struct kunit *test)
+{
+	struct device *dev = test_dev(test);
+	struct dma_iova_state state;
+	struct page *page;
+	int ret;
+
+	if (dma_kunit_setup(dev) != DMA_SETUP_IOMMU)
+		kunit_skip(test, "needs an IOMMU (iommu setup)");
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	fail_arm(test, "fail_dma_iova", "1");
+	KUNIT_EXPECT_FALSE(test, dma_iova_try_alloc(dev, &state, page_to_phys(page), PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, dma_use_iova(&state));
+	KUNIT_EXPECT_EQ(test, dma_kunit_counter_in(test, "fail_dma_iova", "times"), 0);
+	if (!dma_iova_try_alloc(dev, &state, page_to_phys(page), PAGE_SIZE)) {
+		__free_page(page);
+		KUNIT_FAIL(test, "dma_iova_try_alloc() failed with the attribute spent");
+		return;
+	}
+	fail_arm(test, "fail_dma_iova", "1");
+	KUNIT_EXPECT_EQ(test, dma_iova_link(dev, &state, page_to_phys(page), 0, PAGE_SIZE,
+					    DMA_TO_DEVICE, 0), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, dma_kunit_counter_in(test, "fail_dma_iova", "times"), 0);
+	ret = dma_iova_link(dev, &state, page_to_phys(page), 0, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret) {
+		KUNIT_EXPECT_EQ(test, dma_iova_sync(dev, &state, 0, PAGE_SIZE), 0);
+		dma_iova_destroy(dev, &state, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	} else {
+		dma_iova_free(dev, &state);
+	}
+	__free_page(page);
+}
+
+/*
  * The "driver" filter: with another driver's name nothing fails and
  * "times" is not used up; with the name of the driver edu is bound to (the
  * rust_dma_edu sample) the map fails; a bus name matches nothing.
@@ -241,6 +282,7 @@ static struct kunit_case dma_rust_fail_cases[] = {
 	KUNIT_CASE(fail_dma_map_fires_and_counts),
 	KUNIT_CASE(fail_dma_alloc_fires),
 	KUNIT_CASE(fail_dma_pool_fires),
+	KUNIT_CASE(fail_dma_iova_fires),
 	KUNIT_CASE(fail_dma_driver_filter),
 	KUNIT_CASE(fail_dma_task_filter),
 	KUNIT_CASE(fail_dma_nth_counts_calls),

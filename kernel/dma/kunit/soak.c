@@ -16,8 +16,9 @@
  * unbinds the rust_dma sample):
  *
  *   dma_soak/run     write <seconds>: bind the "dma_soak" PCI driver to
- *                    pci-testdev and start the engine on it (EBUSY while
- *                    it runs, ENODEV without the device)
+ *                    pci-testdev and start the engine on it (EBUSY until
+ *                    the last run's result was read, ENODEV without the
+ *                    device, EINVAL for 0 or more than a day)
  *   dma_soak/result  read: wait for the end, unbind the driver (dma-debug
  *                    then checks it left nothing mapped) and print the
  *                    counters, one "name value" per line
