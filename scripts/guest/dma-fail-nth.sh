@@ -5,11 +5,12 @@
 # filter, in any context), until a run of the workload ends before the
 # armed call: then every call it makes has been failed once. After each
 # run the device must hold as many streaming mappings as before it
-# (dma-api/dump), the workload must have succeeded or failed cleanly (an error, never
-# corrupt data), and the kernel must not have reported a bug (the runner
-# fails the boot on any WARNING, BUG or KASAN report). At the end of a
-# driver's sweep its device is unbound, and dma-api/dump must list nothing
-# of it, coherent memory included. One line per driver starts with "SUMMARY: ".
+# (dma-api/dump), the workload must have succeeded or failed cleanly (an
+# error, never corrupt data), and the kernel must not have reported a bug
+# (the runner fails the boot on any WARNING, BUG or KASAN report). At the
+# end of a driver's sweep its device is unbound, and dma-api/dump must
+# list nothing of it, coherent memory included. One line per driver
+# starts with "SUMMARY: ".
 #
 # FAIL_NTH_MAX (scripts/soak.sh sets it above this script) bounds a sweep.
 FAIL_NTH_MAX=${FAIL_NTH_MAX:-400}

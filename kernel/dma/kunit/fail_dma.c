@@ -225,7 +225,7 @@ static void fail_dma_task_filter(struct kunit *test)
 
 /*
  * fail_dma_nth: the Nth call within the attributes' driver filters fails,
- * counted over all three (here a map, then a coherent allocation), with
+ * counted over all four (here a map, then a coherent allocation), with
  * no task marked; the file then reads 0, the log names the call, and the
  * calls after it succeed. A device outside the filter is not counted.
  */
